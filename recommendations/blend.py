@@ -1,0 +1,122 @@
+"""Serve recommendations: read the current similarities and blend them.
+
+A request costs three queries (blend settings, the source's active backing
+count, its similarity rows joined to their targets) and no computation
+beyond sorting at most top_n rows per component.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from projects.models import Backing, Project
+from recommendations.models import BlendSettings, Kind, Similarity
+
+BLENDED = "blended"
+STRATEGIES = (BLENDED, *Kind.values)
+
+# A limit larger than the rows kept per project would promise more than the
+# index holds.
+MAX_LIMIT = 50
+DEFAULT_LIMIT = 8
+
+
+@dataclass(frozen=True)
+class Component:
+    """One named signal of the blend.
+
+    `needs_backers`: the signal comes from backings, so a cold project's
+    weight for it ramps up with its backer count.
+    """
+
+    name: str
+    needs_backers: bool = False
+
+
+# A new signal joins the blend by adding a Kind, a kernel in services and an
+# entry here; weights, the API's components and the admin follow this list.
+COMPONENTS: tuple[Component, ...] = (
+    Component(Kind.COLLABORATIVE, needs_backers=True),
+    Component(Kind.CONTENT),
+)
+
+
+@dataclass
+class Recommendation:
+    project: Project
+    score: float
+    components: dict[str, float] = field(default_factory=dict)
+
+
+def effective_weights(
+    blend: BlendSettings, backers: int, strategy: str = BLENDED
+) -> dict[str, float]:
+    """Return the normalised weight of each component for one source project.
+
+    A single-component strategy weighs that component 1. In the blend, a
+    cold project (fewer backers than blend.cold_backers) has the weight of
+    every backer-based component scaled by backers / cold_backers.
+    """
+    if strategy != BLENDED:
+        return {c.name: float(c.name == strategy) for c in COMPONENTS}
+
+    ramp = 1.0
+    if blend.cold_backers > 0 and backers < blend.cold_backers:
+        ramp = backers / blend.cold_backers
+    weights = {
+        c.name: blend.weight(c.name) * (ramp if c.needs_backers else 1.0)
+        for c in COMPONENTS
+    }
+    total = sum(weights.values())
+    if total <= 0:
+        # Only a project with no backers and a blend that weighs nothing
+        # but backer-based signals gets here: serve what does not need them.
+        weights = {c.name: float(not c.needs_backers) for c in COMPONENTS}
+        total = sum(weights.values())
+    return {name: weight / total for name, weight in weights.items()}
+
+
+def recommend(
+    project: Project,
+    strategy: str = BLENDED,
+    limit: int = DEFAULT_LIMIT,
+    states: list[str] | str | None = "default",
+    blend: BlendSettings | None = None,
+) -> list[Recommendation]:
+    """Return up to `limit` recommendations for `project`, best first.
+
+    `states` limits which projects may be recommended: a list of states,
+    None for any, or "default" for the staff setting. Targets deleted or
+    no longer recommendable drop out at once, before the next recompute.
+    """
+    if strategy not in STRATEGIES:
+        raise ValueError(f"unknown strategy {strategy!r}")
+    limit = max(0, min(limit, MAX_LIMIT))
+    blend = blend or BlendSettings.get_solo()
+    if states == "default":
+        states = blend.state_filter
+
+    backers = Backing.objects.active().filter(project=project).count()
+    weights = effective_weights(blend, backers, strategy)
+
+    # Every component is read, even those weighing 0 here, so that each
+    # result reports all of its component scores.
+    rows = (
+        Similarity.objects.current()
+        .filter(source=project)
+        .filter(target__in=Project.objects.recommendable(states))  # type: ignore[arg-type]
+        .select_related("target")
+    )
+    found: dict[int, Recommendation] = {}
+    for row in rows:
+        entry = found.setdefault(row.target_id, Recommendation(row.target, 0.0))
+        entry.components[row.kind] = row.score
+    for entry in found.values():
+        for component in COMPONENTS:
+            entry.components.setdefault(component.name, 0.0)
+        entry.score = sum(
+            weights[name] * score for name, score in entry.components.items()
+        )
+
+    ranked = sorted(found.values(), key=lambda r: (-r.score, r.project.pk))
+    return [r for r in ranked if r.score > 0][:limit]
