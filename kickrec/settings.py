@@ -5,6 +5,7 @@ and runs Celery tasks in-process. Production sets at least SECRET_KEY,
 DEBUG=false, ALLOWED_HOSTS, DATABASE_URL and CELERY_BROKER_URL.
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -69,10 +70,15 @@ WSGI_APPLICATION = "kickrec.wsgi.application"
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
 }
+# Test databases are named per process so that two test runs on one machine
+# do not drop each other's database.
+_test_suffix = os.getpid()
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, for the test database: the Celery worker test runs
     # a second process that must see the rows the test wrote.
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test_db.sqlite3")}
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(BASE_DIR / f"test_db_{_test_suffix}.sqlite3")
+    }
     DATABASES["default"].setdefault("OPTIONS", {})
     # WAL lets page views read the old similarity rows while a recompute
     # writes the new generation.
@@ -80,6 +86,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command", "PRAGMA journal_mode=WAL;"
     )
     DATABASES["default"]["OPTIONS"].setdefault("timeout", 30)
+else:
+    DATABASES["default"]["TEST"] = {
+        "NAME": f"test_{DATABASES['default']['NAME']}_{_test_suffix}"
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
