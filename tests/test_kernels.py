@@ -23,7 +23,9 @@ def neighbours_of(blocks, n_rows):
 
 def matrix(entries, shape):
     rows, cols, values = zip(*entries, strict=True)
-    return kernels.amount_matrix(np.array(rows), np.array(cols), np.array(values), shape)
+    return kernels.amount_matrix(
+        np.array(rows), np.array(cols), np.array(values), shape
+    )
 
 
 def test_two_projects_sharing_one_backer_score_the_worked_cosine():

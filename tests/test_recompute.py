@@ -114,8 +114,12 @@ def test_two_projects_score_0_862069_both_ways():
 
     recompute()
 
-    assert stored(Kind.COLLABORATIVE, p1) == [(p2.pk, pytest.approx(0.862069, abs=1e-6))]
-    assert stored(Kind.COLLABORATIVE, p2) == [(p1.pk, pytest.approx(0.862069, abs=1e-6))]
+    assert stored(Kind.COLLABORATIVE, p1) == [
+        (p2.pk, pytest.approx(0.862069, abs=1e-6))
+    ]
+    assert stored(Kind.COLLABORATIVE, p2) == [
+        (p1.pk, pytest.approx(0.862069, abs=1e-6))
+    ]
     row = Similarity.objects.current().get(source=p1)
     assert row.support == 1
 
