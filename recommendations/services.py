@@ -258,6 +258,13 @@ def _publish(generation: Generation) -> None:
     and the new rows after. Deleting the old rows comes after the commit;
     a reader already holding the old generation's snapshot still reads it.
     """
+    newer = Generation.objects.of_kind(generation.kind).current()
+    if newer.filter(pk__gt=generation.pk).exists():
+        # A run started later finished first; its rows are the fresher.
+        Similarity.objects.of_generation(generation).delete()
+        _finish(generation, GenerationStatus.SUPERSEDED)
+        return
+
     try:
         with transaction.atomic():
             Generation.objects.of_kind(generation.kind).current().exclude(
@@ -276,6 +283,9 @@ def _publish(generation: Generation) -> None:
             "was published concurrently"
         ) from error
 
+    # TODO: a worker killed mid-run leaves its generation "running" with
+    # the rows it wrote; nothing sweeps those yet, as telling a dead run
+    # from a slow one needs a heartbeat the tasks do not keep.
     stale = Generation.objects.of_kind(generation.kind).filter(
         is_current=False, status=GenerationStatus.PUBLISHED
     )

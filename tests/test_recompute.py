@@ -294,3 +294,20 @@ def test_deleting_a_project_removes_its_rows_in_both_directions():
 
     assert [t for t, _ in stored(Kind.COLLABORATIVE, p1)] == [p3.pk]
     assert Similarity.objects.filter(source=p1).count() == 1
+
+
+def test_an_older_run_finishing_last_does_not_replace_a_newer_list():
+    p1, p2 = ProjectFactory(), ProjectFactory()
+    back("b1", p1, 10), back("b1", p2, 10)
+    older = services.start_generation(Kind.COLLABORATIVE)
+    services.claim(older.pk)
+    Generation.objects.filter(pk=older.pk).update(status=GenerationStatus.PENDING)
+    newer = Generation.objects.create(kind=Kind.COLLABORATIVE)
+
+    services.run_generation(newer.pk)
+    services.run_generation(older.pk)
+
+    older.refresh_from_db()
+    assert older.status == GenerationStatus.SUPERSEDED
+    assert Generation.objects.current().get().pk == newer.pk
+    assert Similarity.objects.count() == 2
