@@ -302,7 +302,7 @@ def test_an_older_run_finishing_last_does_not_replace_a_newer_list():
     older = services.start_generation(Kind.COLLABORATIVE)
     services.claim(older.pk)
     Generation.objects.filter(pk=older.pk).update(status=GenerationStatus.PENDING)
-    newer = Generation.objects.create(kind=Kind.COLLABORATIVE)
+    newer = Generation.objects.create(kind=Kind.COLLABORATIVE, params=older.params)
 
     services.run_generation(newer.pk)
     services.run_generation(older.pk)
