@@ -39,6 +39,7 @@ realdata: install
 	$(MANAGE) import_projects $(DATA)/ks-webrobots-2020chunk/Kickstarter.csv.gz
 	$(MANAGE) import_backings $(DATA)/ks-backings-finproj/backings.csv
 	$(MANAGE) recompute_similarities
+	$(MANAGE) configure_blend --states any
 	DJANGO_SUPERUSER_PASSWORD=admin $(MANAGE) ensure_superuser admin
 
 test: install
