@@ -19,8 +19,9 @@ from sklearn.preprocessing import normalize
 
 logger = logging.getLogger(__name__)
 
-# Cosines this close to zero are rounding noise, not a shared signal.
-SCORE_FLOOR = 1e-9
+# Cosines this close to zero are rounding noise, not a shared signal (the
+# content kernel computes in single precision).
+SCORE_FLOOR = 1e-6
 
 # Entries of a block product held in memory at once, about 12 bytes each
 # for a sparse product and 8 for a dense one.
@@ -197,6 +198,9 @@ def dense_neighbours(
     n_rows = vectors.shape[0]
     if n_rows == 0:
         return
+    # Single precision: a cosine to 1e-7 ranks content as well as to 1e-16,
+    # and the block product and its partition run about three times faster.
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     block_rows = max(1, block_budget // n_rows)
     k = min(top_n, n_rows - 1)
     for start in range(0, n_rows, block_rows):
@@ -212,14 +216,14 @@ def dense_neighbours(
 def _top_n_of_dense(scores: np.ndarray, offset: int, k: int) -> Neighbours:
     n_block, n_cols = scores.shape
     if k < n_cols:
-        candidates = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+        candidates = np.argpartition(scores, n_cols - k, axis=1)[:, n_cols - k :]
     else:
         candidates = np.tile(np.arange(n_cols), (n_block, 1))
     picked = np.take_along_axis(scores, candidates, axis=1)
 
     rows = np.repeat(np.arange(n_block) + offset, candidates.shape[1])
     cols = candidates.ravel().astype(np.int64)
-    values = picked.ravel()
+    values = picked.ravel().astype(np.float64)
     keep = np.isfinite(values) & (values > SCORE_FLOOR)
     rows, cols, values = rows[keep], cols[keep], values[keep]
 
