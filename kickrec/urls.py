@@ -7,6 +7,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="projects:list"), name="home"),
     path("admin/", admin.site.urls),
     path("projects/", include("projects.urls")),
+    path("projects/", include("recommendations.urls")),
     path("api/", include("recommendations.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path(

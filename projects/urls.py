@@ -1,3 +1,10 @@
+from django.urls import path
+
+from projects import views
+
 app_name = "projects"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.ProjectListView.as_view(), name="list"),
+    path("<int:pk>/", views.ProjectDetailView.as_view(), name="detail"),
+]

@@ -1,3 +1,10 @@
+from rest_framework.routers import DefaultRouter
+
+from recommendations.api import ProjectViewSet
+
 app_name = "api"
 
-urlpatterns: list = []
+router = DefaultRouter()
+router.register("projects", ProjectViewSet, basename="project")
+
+urlpatterns = router.urls
