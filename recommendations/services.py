@@ -10,11 +10,13 @@ from __future__ import annotations
 import itertools
 import logging
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import QuerySet
+from django.db.models import Field, QuerySet
 from django.utils import timezone
 
 from projects.models import Backing, Project
@@ -82,6 +84,7 @@ def run_generation(generation_id: int, progress: Progress | None = None) -> Gene
     generation = claim(generation_id)
     logger.info("generation %s: computing %s", generation.pk, generation.kind)
     try:
+        blocks: _Blocks | None
         if generation.kind == Kind.COLLABORATIVE:
             blocks = _collaborative_blocks(generation)
         else:
@@ -112,14 +115,12 @@ def _finish(generation: Generation, status: str, message: str = "") -> Generatio
     return generation
 
 
+@dataclass
 class _Blocks:
     """Kernel output with the row index -> project id map it refers to."""
 
-    def __init__(
-        self, project_ids: np.ndarray, blocks: Iterable[kernels.Neighbours]
-    ) -> None:
-        self.project_ids = project_ids
-        self.blocks = blocks
+    project_ids: np.ndarray
+    blocks: Iterable[kernels.Neighbours]
 
 
 def _collaborative_blocks(generation: Generation) -> _Blocks:
@@ -230,11 +231,11 @@ def _insert(
     )
     meta = Similarity._meta
     columns = [
-        meta.get_field(name).column
+        cast(Field, meta.get_field(name)).column
         for name in ("generation", "kind", "source", "target", "score", "support")
     ]
-    table = connection.ops.quote_name(meta.db_table)
-    column_list = ", ".join(connection.ops.quote_name(c) for c in columns)
+    table = connection.ops.quote_name(str(meta.db_table))
+    column_list = ", ".join(connection.ops.quote_name(str(c)) for c in columns)
     # One transaction per block: in autocommit, SQLite would sync each row.
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
