@@ -40,6 +40,21 @@ class ProjectQuerySet(models.QuerySet["Project"]):
             )
         return self.filter(condition)
 
+    def browse(
+        self, text: str = "", category: str = "", state: str = ""
+    ) -> ProjectQuerySet:
+        """Projects matching a search text, and a category and state if given.
+
+        An unknown state matches nothing rather than being ignored, so a
+        mistyped filter is not mistaken for "all projects".
+        """
+        projects = self.search(text)
+        if category:
+            projects = projects.filter(category=category)
+        if state:
+            projects = projects.filter(state=state)
+        return projects
+
     def search(self, text: str) -> ProjectQuerySet:
         """Projects whose name or category contains `text`, case-insensitive."""
         text = text.strip()

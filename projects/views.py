@@ -18,15 +18,12 @@ class ProjectListView(ListView):
     context_object_name = "projects"
 
     def get_queryset(self) -> QuerySet[Project]:
-        projects = Project.objects.search(self.request.GET.get("q", ""))
-        category = self.request.GET.get("category", "").strip()
-        if category:
-            projects = projects.filter(category=category)
-        # An unknown state cannot come from the form; it matches nothing
-        # rather than being ignored, so a hand-typed filter is not misread.
-        state = self.request.GET.get("state", "").strip()
-        if state:
-            projects = projects.filter(state=state)
+        query = self.request.GET
+        projects = Project.objects.browse(
+            query.get("q", ""),
+            query.get("category", "").strip(),
+            query.get("state", "").strip(),
+        )
         return projects
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:

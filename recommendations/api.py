@@ -30,12 +30,11 @@ class ProjectViewSet(viewsets.ReadOnlyModelViewSet):
 
         params = ProjectFilterSerializer(data=self.request.query_params)
         params.is_valid(raise_exception=True)
-        projects = Project.objects.search(params.validated_data.get("q", ""))
-        if category := params.validated_data.get("category"):
-            projects = projects.filter(category=category)
-        if state := params.validated_data.get("state"):
-            projects = projects.filter(state=state)
-        return projects
+        return Project.objects.browse(
+            params.validated_data.get("q", ""),
+            params.validated_data.get("category", ""),
+            params.validated_data.get("state", ""),
+        )
 
     @extend_schema(parameters=[ProjectFilterSerializer])
     def list(self, request: Request, *args: object, **kwargs: object) -> Response:

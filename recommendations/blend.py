@@ -8,6 +8,7 @@ beyond sorting at most top_n rows per component.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 from projects.models import Backing, Project
 from recommendations.models import BlendSettings, Kind, Similarity
@@ -80,7 +81,7 @@ def recommend(
     project: Project,
     strategy: str = BLENDED,
     limit: int = DEFAULT_LIMIT,
-    states: list[str] | str | None = "default",
+    states: list[str] | Literal["default"] | None = "default",
     blend: BlendSettings | None = None,
 ) -> list[Recommendation]:
     """Return up to `limit` recommendations for `project`, best first.
@@ -93,7 +94,9 @@ def recommend(
         raise ValueError(f"unknown strategy {strategy!r}")
     limit = max(0, min(limit, MAX_LIMIT))
     blend = blend or BlendSettings.get_solo()
-    if states == "default":
+    if isinstance(states, str):
+        if states != "default":
+            raise ValueError(f"states must be a list, None or 'default': {states!r}")
         states = blend.state_filter
 
     backers = Backing.objects.active().filter(project=project).count()
@@ -101,12 +104,10 @@ def recommend(
 
     # Every component is read, even those weighing 0 here, so that each
     # result reports all of its component scores.
-    rows = (
-        Similarity.objects.current()
-        .filter(source=project)
-        .filter(target__in=Project.objects.recommendable(states))  # type: ignore[arg-type]
-        .select_related("target")
-    )
+    rows = Similarity.objects.current().filter(source=project)
+    if states is not None:
+        rows = rows.filter(target__in=Project.objects.recommendable(states))
+    rows = rows.select_related("target")
     found: dict[int, Recommendation] = {}
     for row in rows:
         entry = found.setdefault(row.target_id, Recommendation(row.target, 0.0))

@@ -397,3 +397,12 @@ def test_schema_documents_the_recommendation_parameters(client):
     }
     listing = paths["/api/projects/"]["get"]
     assert {p["name"] for p in listing["parameters"]} >= {"q", "category", "state"}
+
+
+@pytest.mark.django_db
+def test_api_docs_load_their_scripts_from_this_site(client):
+    response = client.get("/api/docs/")
+
+    assert response.status_code == 200
+    assert b"cdn." not in response.content
+    assert b"/static/drf_spectacular_sidecar/" in response.content
