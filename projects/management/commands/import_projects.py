@@ -1,21 +1,14 @@
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandParser
 
 from projects import importers
+from projects.management.commands._import import ImportCommand
 
 
-def positive(text: str) -> int:
-    number = int(text)
-    if number < 1:
-        raise ValueError(text)
-    return number
-
-
-class Command(BaseCommand):
+class Command(ImportCommand):
     help = (
         "Create or update projects from a CSV file, gzipped or not: a Web "
         "Robots Kickstarter dump or a plain CSV with at least key, name and "
@@ -25,38 +18,18 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("file", type=Path, help="The CSV file, or a .gz of it.")
+        super().add_arguments(parser)
         parser.add_argument(
             "--format",
             choices=importers.FORMATS,
             default="auto",
             help="The file's layout (default: auto, read from the header).",
         )
-        parser.add_argument(
-            "--dry-run",
-            action="store_true",
-            help="Read and check every row, report the counts, save nothing.",
-        )
-        parser.add_argument(
-            "--batch-size",
-            type=positive,
-            default=importers.BATCH_SIZE,
-            help=f"Rows read and written together (default: {importers.BATCH_SIZE}).",
-        )
 
-    def handle(self, *args: Any, **options: Any) -> None:
-        try:
-            report = importers.import_projects(
-                options["file"],
-                options["format"],
-                dry_run=options["dry_run"],
-                batch_size=options["batch_size"],
-            )
-        except importers.ImportFileError as error:
-            raise CommandError(str(error)) from error
-
-        for line in report.problem_lines():
-            self.stderr.write(line)
-        self.stdout.write(report.summary())
-        if options["dry_run"]:
-            self.stdout.write("Dry run: nothing was saved.")
+    def run_import(self, **options: Any) -> importers.ImportReport:
+        return importers.import_projects(
+            options["file"],
+            options["format"],
+            dry_run=options["dry_run"],
+            batch_size=options["batch_size"],
+        )
