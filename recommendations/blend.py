@@ -37,8 +37,8 @@ class Component:
 # A new signal joins the blend by adding a Kind, a kernel in services and an
 # entry here; weights, the API's components and the admin follow this list.
 COMPONENTS: tuple[Component, ...] = (
-    Component(Kind.COLLABORATIVE, needs_backers=True),
-    Component(Kind.CONTENT),
+    Component(Kind.COLLABORATIVE.value, needs_backers=True),
+    Component(Kind.CONTENT.value),
 )
 
 
