@@ -6,7 +6,8 @@ MANAGE := $(BIN)/python manage.py
 HOST ?= 127.0.0.1:8000
 DATA ?= ../shared/data
 
-.PHONY: install demo data run worker test lint format bench realdata ci clean
+.PHONY: install demo data run worker test lint format bench realdata \
+	realdata-import ci clean
 
 install: $(VENV)/.installed
 
@@ -32,8 +33,13 @@ run: install
 worker: install
 	$(BIN)/celery -A kickrec worker --loglevel=INFO
 
-# Import the real Kickstarter dumps (not shipped: see README) and recompute.
-realdata: install
+# Import the real Kickstarter dumps (not shipped: see README), recompute and
+# serve, with staff login admin / admin.
+realdata: realdata-import run
+
+realdata-import: install
+	@test -d $(DATA)/ks-backings-finproj || { echo "No Kickstarter dumps in \
+	$(DATA): give their folder as DATA=..., or run make demo."; exit 2; }
 	$(MANAGE) migrate --no-input
 	$(MANAGE) import_projects $(DATA)/ks-backings-finproj/projects.csv.gz
 	$(MANAGE) import_projects $(DATA)/ks-webrobots-2020chunk/Kickstarter.csv.gz
@@ -48,6 +54,7 @@ test: install
 lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
+	$(BIN)/mypy .
 	$(MANAGE) makemigrations --check --dry-run
 
 format: install

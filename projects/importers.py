@@ -314,6 +314,13 @@ PLAIN_STATES = {
 }
 # What some scrapers write for a title they could not read.
 NAME_PLACEHOLDERS = {"n/a", "nan", "null"}
+# Kickstarter appends "(Canceled)" or "(Suspended)" to the title of a
+# project that was called off. Left in the name, that one word makes every
+# canceled project look alike to the content kernel; it belongs in state.
+STATE_MARKER = re.compile(r"\s*\((canceled|suspended)\)$", re.IGNORECASE)
+# The states a marker corrects: a backer's profile badges a canceled
+# project as unsuccessful, and some rows carry no state at all.
+STATES_A_MARKER_CORRECTS = {None, ProjectState.UNKNOWN, ProjectState.FAILED}
 
 
 def import_projects(
@@ -371,7 +378,7 @@ def _parse_projects(
     rows = []
     for line, cells in batch:
         try:
-            values = parse_row(cells)
+            values = _without_state_marker(parse_row(cells))
             if not values.get("key"):
                 raise BadRow("the project has no key")
             if len(values["key"]) > _max_length(Project, "key"):
@@ -381,6 +388,18 @@ def _parse_projects(
             continue
         rows.append(values)
     return rows
+
+
+def _without_state_marker(values: Values) -> Values:
+    """Move a "(Canceled)" at the end of the name into the state."""
+    name = values.get("name") or ""
+    found = STATE_MARKER.search(name)
+    if found is None or found.start() == 0:
+        return values
+    values = {**values, "name": name[: found.start()]}
+    if values.get("state") in STATES_A_MARKER_CORRECTS:
+        values["state"] = ProjectState(found.group(1).lower())
+    return values
 
 
 def _upsert_projects(rows: list[Values], report: ImportReport) -> None:

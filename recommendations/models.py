@@ -132,7 +132,7 @@ class Similarity(models.Model):
 
 
 def default_weights() -> dict[str, float]:
-    return {Kind.COLLABORATIVE: 0.7, Kind.CONTENT: 0.3}
+    return {Kind.COLLABORATIVE.value: 0.7, Kind.CONTENT.value: 0.3}
 
 
 def default_recommendable_states() -> list[str]:

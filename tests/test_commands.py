@@ -1,5 +1,7 @@
 """Management commands that set up a site."""
 
+from io import StringIO
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
@@ -31,6 +33,7 @@ def test_ensure_superuser_needs_a_password(monkeypatch):
 
 
 def test_configure_blend_changes_states_and_weights():
+    out = StringIO()
     call_command(
         "configure_blend",
         "--weights",
@@ -39,6 +42,12 @@ def test_configure_blend_changes_states_and_weights():
         "any",
         "--cold-backers",
         "3",
+        stdout=out,
+    )
+
+    assert out.getvalue().strip() == (
+        "weights collaborative=0.2, content=0.8; cold below 3 backers; "
+        "recommendable states: any"
     )
 
     blend = BlendSettings.get_solo()

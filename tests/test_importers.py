@@ -108,6 +108,43 @@ def test_plain_csv_creates_one_project_per_row(tmp_path):
     assert zine.state == ProjectState.UNKNOWN
 
 
+@pytest.mark.parametrize(
+    ("title", "status", "name", "state"),
+    [
+        ("Zine (Canceled)", "funding_unsuccessful", "Zine", ProjectState.CANCELED),
+        ("Zine (Canceled)", "", "Zine", ProjectState.CANCELED),
+        ("Zine (suspended)", "", "Zine", ProjectState.SUSPENDED),
+        ("Zine (Canceled)", "listed", "Zine", ProjectState.SUCCESSFUL),
+        ("Zine (Canceled) Two", "", "Zine (Canceled) Two", ProjectState.UNKNOWN),
+        ("(Canceled)", "", "(Canceled)", ProjectState.UNKNOWN),
+    ],
+)
+def test_a_canceled_marker_in_the_title_moves_to_the_state(
+    tmp_path, title, status, name, state
+):
+    path = write_csv(
+        tmp_path / "p.csv", PLAIN_HEADER, [["ann/zine", title, "", "", status]]
+    )
+
+    run("import_projects", path)
+
+    project = Project.objects.get(key="ann/zine")
+    assert (project.name, project.state) == (name, state)
+
+
+def test_a_web_robots_canceled_title_loses_its_marker(tmp_path):
+    row = webrobots_row(name="Mission Impossible (Canceled)", state="canceled")
+    path = write_webrobots(tmp_path / "wr.csv", [row])
+
+    run("import_projects", path)
+
+    project = Project.objects.get()
+    assert (project.name, project.state) == (
+        "Mission Impossible",
+        ProjectState.CANCELED,
+    )
+
+
 def test_gzipped_file_is_read_even_without_a_gz_suffix(tmp_path):
     path = write_csv(
         tmp_path / "projects.csv",

@@ -41,9 +41,11 @@ class Command(BaseCommand):
             blend.save()
         except ValidationError as error:
             raise CommandError(f"Blend settings not changed: {error}") from error
+        weights = ", ".join(f"{name}={w:g}" for name, w in blend.weights.items())
+        states = ", ".join(blend.recommendable_states) or "any"
         self.stdout.write(
-            f"weights {blend.weights}, cold below {blend.cold_backers} backers, "
-            f"states {blend.recommendable_states or 'any'}"
+            f"weights {weights}; cold below {blend.cold_backers} backers; "
+            f"recommendable states: {states}"
         )
 
 
