@@ -317,7 +317,7 @@ NAME_PLACEHOLDERS = {"n/a", "nan", "null"}
 # Kickstarter appends "(Canceled)" or "(Suspended)" to the title of a
 # project that was called off. Left in the name, that one word makes every
 # canceled project look alike to the content kernel; it belongs in state.
-STATE_MARKER = re.compile(r"\s*\((canceled|suspended)\)$", re.IGNORECASE)
+STATE_MARKER = re.compile(r"(?:\s*\((canceled|suspended)\))+$", re.IGNORECASE)
 # The states a marker corrects: a backer's profile badges a canceled
 # project as unsuccessful, and some rows carry no state at all.
 STATES_A_MARKER_CORRECTS = {None, ProjectState.UNKNOWN, ProjectState.FAILED}

@@ -114,6 +114,7 @@ def test_plain_csv_creates_one_project_per_row(tmp_path):
         ("Zine (Canceled)", "funding_unsuccessful", "Zine", ProjectState.CANCELED),
         ("Zine (Canceled)", "", "Zine", ProjectState.CANCELED),
         ("Zine (suspended)", "", "Zine", ProjectState.SUSPENDED),
+        ("Zine (Canceled) (Canceled)", "", "Zine", ProjectState.CANCELED),
         ("Zine (Canceled)", "listed", "Zine", ProjectState.SUCCESSFUL),
         ("Zine (Canceled) Two", "", "Zine (Canceled) Two", ProjectState.UNKNOWN),
         ("(Canceled)", "", "(Canceled)", ProjectState.UNKNOWN),
