@@ -152,8 +152,9 @@ KICKREC = {
     # Dimensions of the latent space for content similarity; fewer are used
     # when the corpus is too small to support them.
     "LSI_COMPONENTS": env.int("KICKREC_LSI_COMPONENTS", default=200),
-    # Rows of the project matrix multiplied at a time: bounds peak memory.
-    "BLOCK_SIZE": env.int("KICKREC_BLOCK_SIZE", default=2000),
+    # Entries of a block product held at once, 4 to 8 bytes each: bounds
+    # the computation's peak memory, at some cost in time when small.
+    "BLOCK_BUDGET": env.int("KICKREC_BLOCK_BUDGET", default=8_000_000),
 }
 
 LOGGING = {

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
+from sparse_dot_topn import sp_matmul_topn
 
 logger = logging.getLogger(__name__)
 
@@ -23,8 +24,8 @@ logger = logging.getLogger(__name__)
 # content kernel computes in single precision).
 SCORE_FLOOR = 1e-6
 
-# Entries of a block product held in memory at once, about 12 bytes each
-# for a sparse product and 8 for a dense one.
+# Entries of a block product held in memory at once, about 8 bytes each
+# for the sparse product of shared backers and 4 for a dense one.
 DEFAULT_BLOCK_BUDGET = 8_000_000
 
 # Words of two or more letters; digits and underscores are not words, so
@@ -90,24 +91,30 @@ def collaborative_neighbours(
 
     unit = normalize(amounts, norm="l2", axis=1, copy=True).tocsr()
     unit_t = unit.T.tocsr()
-    shared = unit.copy()
-    shared.data[:] = 1.0
+    shared = sp.csr_matrix(
+        (np.ones(amounts.nnz, dtype=np.int32), amounts.indices, amounts.indptr),
+        shape=amounts.shape,
+    )
     shared_t = shared.T.tocsr()
 
-    # A row's product has at most as many entries as its backers have
-    # backings in all; group rows so each block stays within the budget.
+    # The shared-backer counts are a full product of the block's rows; a
+    # row's part has at most as many entries as its backers have backings
+    # in all, so rows are grouped to keep each block within the budget.
     backer_degree = np.diff(shared_t.indptr).astype(np.float64)
     row_cost = shared @ backer_degree
     for start, stop in _blocks_by_cost(row_cost, block_budget):
-        scores = (unit[start:stop] @ unit_t).tocsr()
-        support = (shared[start:stop] @ shared_t).tocsr()
-        scores.sort_indices()
-        support.sort_indices()
-        if not np.array_equal(scores.indices, support.indices):
-            # Both products have the pattern of the shared backers; this
-            # guards the pairing of score and support entries.
-            raise AssertionError("score and support patterns differ")
-        yield _top_n_of_sparse(scores, support.data, start, top_n)
+        # One more than asked: the project itself is usually among them.
+        scores = sp_matmul_topn(
+            unit[start:stop], unit_t, top_n + 1, threshold=SCORE_FLOOR, sort=True
+        )
+        block = _top_n_of_sparse(scores, start, top_n)
+        if not len(block):
+            # Only the projects themselves: their backers back nothing else.
+            yield replace(block, support=np.empty(0, dtype=np.int64))
+            continue
+        support = shared[start:stop] @ shared_t
+        counts = support[block.source - start, block.target]
+        yield replace(block, support=np.asarray(counts, dtype=np.int64).ravel())
 
 
 def _blocks_by_cost(row_cost: np.ndarray, budget: int) -> Iterator[tuple[int, int]]:
@@ -121,32 +128,26 @@ def _blocks_by_cost(row_cost: np.ndarray, budget: int) -> Iterator[tuple[int, in
         start = stop
 
 
-def _top_n_of_sparse(
-    scores: sp.csr_matrix, support: np.ndarray, offset: int, top_n: int
-) -> Neighbours:
+def _top_n_of_sparse(scores: sp.csr_matrix, offset: int, top_n: int) -> Neighbours:
+    """Drop each row's own entry and keep its first top_n of the others.
+
+    `scores` comes sorted best first within each row, as sp_matmul_topn
+    returns it with sort=True.
+    """
     rows = np.repeat(np.arange(scores.shape[0]), np.diff(scores.indptr)) + offset
     cols = scores.indices.astype(np.int64)
     values = scores.data
-    keep = (cols != rows) & (values > SCORE_FLOOR)
-    rows, cols, values, support = rows[keep], cols[keep], values[keep], support[keep]
+    # By index, not by score: float cosines of identical vectors are not
+    # exactly 1, and another project may score as high as the row itself.
+    keep = cols != rows
+    rows, cols, values = rows[keep], cols[keep], values[keep]
 
-    # Best first within each row; ties go to the lower target index so that
-    # two runs on the same data store the same rows.
-    order = np.lexsort((cols, -values, rows))
-    rows, cols, values, support = (
-        rows[order],
-        cols[order],
-        values[order],
-        support[order],
-    )
     first_of_row = np.searchsorted(rows, rows, side="left")
-    rank = np.arange(len(rows)) - first_of_row
-    keep = rank < top_n
+    keep = np.arange(len(rows)) - first_of_row < top_n
     return Neighbours(
         source=rows[keep],
         target=cols[keep],
         score=np.clip(values[keep], 0.0, 1.0),
-        support=np.rint(support[keep]).astype(np.int64),
     )
 
 

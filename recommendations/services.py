@@ -140,7 +140,9 @@ def _collaborative_blocks(generation: Generation) -> _Blocks:
     )
     return _Blocks(
         project_ids,
-        kernels.collaborative_neighbours(matrix, generation.params["top_n"]),
+        kernels.collaborative_neighbours(
+            matrix, generation.params["top_n"], settings.KICKREC["BLOCK_BUDGET"]
+        ),
     )
 
 
@@ -190,7 +192,9 @@ def _content_blocks(generation: Generation) -> _Blocks | None:
         return None
     return _Blocks(
         np.asarray(project_ids, dtype=np.int64),
-        kernels.dense_neighbours(vectors, generation.params["top_n"]),
+        kernels.dense_neighbours(
+            vectors, generation.params["top_n"], settings.KICKREC["BLOCK_BUDGET"]
+        ),
     )
 
 

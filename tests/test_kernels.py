@@ -161,3 +161,45 @@ def test_dense_neighbours_match_a_full_sort_with_small_blocks():
         best = np.sort(others[others > kernels.SCORE_FLOOR])[::-1][:7]
         assert [score for _, score, _ in found] == pytest.approx(list(best))
         assert row not in [t for t, _, _ in found]
+
+
+def test_projects_whose_backers_back_nothing_else_have_no_neighbours():
+    # Each backer backs one project only: no pair shares a backer.
+    amounts = matrix([(0, 0, 10), (1, 1, 20), (2, 2, 5)], (3, 3))
+
+    blocks = list(kernels.collaborative_neighbours(amounts, 10, block_budget=1))
+
+    assert sum(len(block) for block in blocks) == 0
+    assert all(block.support is not None for block in blocks)
+
+
+def test_support_counts_the_backers_two_projects_share():
+    # P0 {b0, b1, b2}, P1 {b1, b2, b3}, P2 {b2}: P0-P1 share two, the
+    # others one.
+    amounts = matrix(
+        [(0, 0, 5), (0, 1, 5), (0, 2, 5), (1, 1, 7), (1, 2, 7), (1, 3, 7), (2, 2, 9)],
+        (3, 4),
+    )
+
+    result = neighbours_of(kernels.collaborative_neighbours(amounts, 10), 3)
+
+    assert {t: support for t, _, support in result[0]} == {1: 2, 2: 1}
+    assert {t: support for t, _, support in result[1]} == {0: 2, 2: 1}
+    assert {t: support for t, _, support in result[2]} == {0: 1, 1: 1}
+
+
+def test_ties_at_the_cut_keep_the_same_neighbours_in_any_blocking():
+    # One pledge per backing, as on Kickstarter's public data, makes many
+    # cosines equal; which of those tied at the cut are kept must not
+    # depend on the run or on how rows were grouped into blocks.
+    rng = np.random.default_rng(1)
+    amounts = sp.csr_matrix((rng.random((400, 60)) < 0.1).astype(np.float64))
+
+    whole = neighbours_of(kernels.collaborative_neighbours(amounts, 5), 400)
+    again = neighbours_of(kernels.collaborative_neighbours(amounts, 5), 400)
+    blocked = neighbours_of(
+        kernels.collaborative_neighbours(amounts, 5, block_budget=50), 400
+    )
+
+    assert whole == again == blocked
+    assert sum(len(found) == 5 for found in whole.values()) > 300
