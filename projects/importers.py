@@ -374,7 +374,7 @@ def _parse_projects(
     batch: list[Record],
     parse_row: Callable[[dict[str, str]], Values],
     report: ImportReport,
-) -> list[Values]:
+) -> list[tuple[int, Values]]:
     rows = []
     for line, cells in batch:
         try:
@@ -386,7 +386,7 @@ def _parse_projects(
         except BadRow as error:
             report.skip(line, str(error))
             continue
-        rows.append(values)
+        rows.append((line, values))
     return rows
 
 
@@ -402,36 +402,84 @@ def _without_state_marker(values: Values) -> Values:
     return values
 
 
-def _upsert_projects(rows: list[Values], report: ImportReport) -> None:
-    existing = _projects_by_key([values["key"] for values in rows])
-    created: dict[str, Project] = {}
-    changed: dict[str, Project] = {}
+def _upsert_projects(rows: list[tuple[int, Values]], report: ImportReport) -> None:
+    by_key = _projects_by("key", [values["key"] for _, values in rows])
+    ids = [values["external_id"] for _, values in rows if values.get("external_id")]
+    # One instance per project, found by key or by id, so that a match by
+    # one is the same object as a match by the other.
+    by_id = {
+        external_id: by_key.setdefault(project.key, project)
+        for external_id, project in _projects_by("external_id", ids).items()
+    }
+    created: list[Project] = []
+    changed: dict[int, Project] = {}
     fields: set[str] = set()
 
-    for values in rows:
-        key = values["key"]
-        project = existing.get(key) or created.get(key)
+    for line, values in rows:
+        try:
+            project, values = _match_project(values, by_key, by_id)
+        except BadRow as error:
+            report.skip(line, str(error))
+            continue
         if project is None:
-            created[key] = Project(**{"name": _readable(key), **values})
+            project = Project(**{"name": _readable(values["key"]), **values})
+            created.append(project)
             report.created += 1
-            continue
-        # A key met twice in one file: the later row wins, like a re-import.
-        changes = _assign(project, values)
-        if not changes:
-            report.unchanged += 1
-            continue
-        report.updated += 1
-        if key in existing:
-            changed[key] = project
-            fields |= changes
+        else:
+            # A project met twice in one file: the later row wins, like a
+            # re-import.
+            changes = _assign(project, values)
+            if not changes:
+                report.unchanged += 1
+                continue
+            report.updated += 1
+            if project.pk is not None:
+                changed[project.pk] = project
+                fields |= changes
+        by_key[project.key] = project
+        if project.external_id:
+            by_id.setdefault(project.external_id, project)
 
-    _save(Project, list(created.values()), list(changed.values()), fields)
+    _save(Project, created, list(changed.values()), fields)
 
 
-def _projects_by_key(keys: list[str]) -> dict[str, Project]:
+def _match_project(
+    values: Values, by_key: dict[str, Project], by_id: dict[str, Project]
+) -> tuple[Project | None, Values]:
+    """Find the project a row describes: by the source's id, else by key.
+
+    The id outlives the key, which follows the project's URL: a creator who
+    renames the project's slug, or a row whose URL did not parse, keeps the
+    project it had. Returns the project (None for a new one) and the values
+    to write.
+    """
+    key, external_id = values["key"], values.get("external_id")
+    project = by_id.get(external_id) if external_id else None
+    if project is None:
+        return by_key.get(key), values
+    if key == external_id:
+        # No URL to take a key from, so the id stood in: keep the real key.
+        return project, {name: v for name, v in values.items() if name != "key"}
+    holder = by_key.get(key)
+    if holder is not None and holder is not project:
+        raise BadRow(
+            f'id {external_id} is project {project.key}, but key "{key}" '
+            f"belongs to another project"
+        )
+    return project, values
+
+
+def _projects_by(field_name: str, values: list[str]) -> dict[str, Project]:
+    """Load the projects whose `field_name` is one of `values`, by it.
+
+    Where two projects share an external id, the oldest wins, the same one
+    on every run.
+    """
     found: dict[str, Project] = {}
-    for chunk in _chunks(sorted(set(keys))):
-        found.update((p.key, p) for p in Project.objects.filter(key__in=chunk))
+    for chunk in _chunks(sorted(set(values))):
+        projects = Project.objects.filter(**{f"{field_name}__in": chunk})
+        for project in projects.order_by("-pk"):
+            found[getattr(project, field_name)] = project
     return found
 
 
