@@ -159,7 +159,9 @@ def validate_weights(weights: Any) -> None:
     if unknown:
         errors["weights"] = f"Unknown components: {', '.join(sorted(unknown))}."
     if not errors and not any(weights.get(kind, 0) > 0 for kind in Kind.values):
-        errors["weights"] = "At least one weight must be greater than 0."
+        # No single weight is wrong, so the error goes on each of them.
+        message = "At least one weight must be greater than 0."
+        errors = {kind: message for kind in Kind.values}
     if errors:
         raise ValidationError(errors)
 

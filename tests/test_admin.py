@@ -92,6 +92,66 @@ def test_admin_searches_load(admin_client, weighted):
         assert admin_client.get(url).status_code == 200, url
 
 
+@pytest.fixture
+def named_rows():
+    """Four similarity rows between four named projects, two of each kind."""
+    lantern = ProjectFactory(name="Solar lantern")
+    charger = ProjectFactory(name="Solar charger")
+    dice = ProjectFactory(name="Dice tower")
+    sleeves = ProjectFactory(name="Card sleeves")
+    similar(lantern, charger, Kind.COLLABORATIVE, 0.5)
+    similar(charger, lantern, Kind.COLLABORATIVE, 0.5)
+    similar(lantern, dice, Kind.CONTENT, 0.2)
+    similar(dice, sleeves, Kind.CONTENT, 0.3)
+
+
+@pytest.mark.parametrize(
+    "query, count",
+    [
+        # Source or target named: lantern->charger, charger->lantern,
+        # lantern->dice.
+        ("lantern", 3),
+        # Both kinds: lantern->dice and dice->sleeves.
+        ("Dice", 2),
+        # Every word must match a name: "solar" alone would add lantern->dice.
+        ("solar charger", 2),
+        ("sleeves", 1),
+        ("telescope", 0),
+    ],
+)
+def test_similarity_admin_search_finds_rows_by_source_or_target_name(
+    admin_client, named_rows, query, count
+):
+    response = admin_client.get("/admin/recommendations/similarity/", {"q": query})
+
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == count
+
+
+@pytest.mark.parametrize(
+    "filters, count",
+    [
+        ({"kind": "collaborative"}, 2),
+        ({"kind": "content"}, 2),
+        ({"kind": "content", "q": "lantern"}, 1),
+        ({"kind": "collaborative", "q": "dice"}, 0),
+        ({}, 4),
+    ],
+)
+def test_similarity_admin_filters_rows_by_kind(
+    admin_client, named_rows, filters, count
+):
+    response = admin_client.get("/admin/recommendations/similarity/", filters)
+
+    assert response.status_code == 200
+    changelist = response.context["cl"]
+    assert changelist.result_count == count
+    assert [spec.field_path for spec in changelist.filter_specs] == ["kind"]
+    if "kind" in filters:
+        kinds = {row.kind for row in changelist.result_list}
+        assert kinds <= {filters["kind"]}
+
+
 def test_project_change_page_shows_blended_recommendations_with_components(
     admin_client, weighted
 ):
@@ -195,14 +255,18 @@ def test_blend_settings_refuse_a_weight_that_is_not_a_finite_number_from_0(
     }
 
 
-def test_blend_settings_refuse_weights_that_are_all_zero(admin_client):
+def test_blend_settings_refuse_weights_that_are_all_zero_on_the_weight_fields(
+    admin_client,
+):
     BlendSettings.objects.create(weights={"collaborative": 0.6, "content": 0.4})
 
     response = admin_client.post(BLEND_URL, blend_form(collaborative="0", content="0"))
 
     assert response.status_code == 200
     form = response.context["adminform"].form
-    assert form.non_field_errors() == ["At least one weight must be greater than 0."]
+    message = "At least one weight must be greater than 0."
+    assert form.errors == {"collaborative": [message], "content": [message]}
+    assert form.non_field_errors() == []
     assert BlendSettings.objects.get().weights == {
         "collaborative": 0.6,
         "content": 0.4,

@@ -1,12 +1,20 @@
 """Management commands that set up a site."""
 
+from decimal import Decimal
 from io import StringIO
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
-from recommendations.models import BlendSettings
+from recommendations import tasks
+from recommendations.models import (
+    BlendSettings,
+    Generation,
+    GenerationStatus,
+    Similarity,
+)
+from tests.factories import BackerFactory, BackingFactory, ProjectFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -75,3 +83,89 @@ def test_configure_blend_refuses_bad_values_and_changes_nothing(arguments):
     after = BlendSettings.get_solo()
     assert after.weights == before.weights
     assert after.recommendable_states == before.recommendable_states
+
+
+@pytest.fixture
+def catalogue():
+    """Two solar kits backed by one backer, and dice nobody backed."""
+    lantern = ProjectFactory(name="solar lantern kit", blurb="", category="")
+    charger = ProjectFactory(name="solar charger kit", blurb="", category="")
+    ProjectFactory(name="board game dice", blurb="", category="")
+    backer = BackerFactory(key="b1")
+    BackingFactory(backer=backer, project=lantern, amount=Decimal("10"))
+    BackingFactory(backer=backer, project=charger, amount=Decimal("30"))
+    return lantern, charger
+
+
+def current_targets(kind: str, source) -> list[tuple[int, float]]:
+    rows = Similarity.objects.current().filter(kind=kind, source=source)
+    return [(r.target_id, r.score) for r in rows.order_by("-score", "target_id")]
+
+
+@pytest.mark.parametrize(
+    "kind, other", [("collaborative", "content"), ("content", "collaborative")]
+)
+def test_recompute_similarities_of_one_kind_publishes_that_kind_only(
+    catalogue, kind, other
+):
+    lantern, charger = catalogue
+    out = StringIO()
+
+    call_command("recompute_similarities", "--kind", kind, stdout=out)
+
+    generation = Generation.objects.get()
+    assert out.getvalue().startswith(f"{kind}: generation {generation.pk} published")
+    assert generation.kind == kind
+    assert generation.status == GenerationStatus.PUBLISHED
+    assert generation.is_current
+    assert current_targets(kind, lantern)[0][0] == charger.pk
+    assert not Generation.objects.filter(kind=other).exists()
+    assert not Similarity.objects.filter(kind=other).exists()
+
+
+def test_recompute_similarities_refuses_an_unknown_kind_and_names_the_choices():
+    with pytest.raises(CommandError) as refused:
+        call_command("recompute_similarities", "--kind", "popular")
+
+    message = str(refused.value)
+    assert "--kind" in message
+    assert "popular" in message
+    for choice in ["collaborative", "content", "all"]:
+        assert choice in message
+    assert not Generation.objects.exists()
+
+
+def test_recompute_similarities_with_queue_publishes_both_kinds_through_tasks(
+    catalogue,
+):
+    lantern, charger = catalogue
+    out = StringIO()
+
+    call_command("recompute_similarities", "--queue", stdout=out)
+
+    generations = {g.kind: g for g in Generation.objects.all()}
+    assert out.getvalue().splitlines() == [
+        f"collaborative: queued generation {generations['collaborative'].pk}",
+        f"content: queued generation {generations['content'].pk}",
+    ]
+    assert set(generations) == {"collaborative", "content"}
+    for kind, generation in generations.items():
+        assert generation.status == GenerationStatus.PUBLISHED
+        assert generation.is_current
+        assert current_targets(kind, lantern)[0][0] == charger.pk
+
+
+def test_the_recompute_all_task_publishes_one_generation_of_each_kind(catalogue):
+    lantern, charger = catalogue
+
+    generation_ids = tasks.recompute_all.delay().get()
+
+    generations = Generation.objects.order_by("pk")
+    assert list(generations.values_list("pk", flat=True)) == generation_ids
+    assert [(g.kind, g.status, g.is_current) for g in generations] == [
+        ("collaborative", GenerationStatus.PUBLISHED, True),
+        ("content", GenerationStatus.PUBLISHED, True),
+    ]
+    assert current_targets("collaborative", lantern) == [
+        (charger.pk, pytest.approx(1.0))
+    ]

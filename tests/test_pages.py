@@ -171,6 +171,24 @@ def test_project_page_shows_blended_recommendations_best_first(
     assert "days left" in section
 
 
+def test_project_page_shows_at_most_8_recommendations_each_linking_to_a_page(
+    client,
+):
+    source, *neighbours = ProjectFactory.create_batch(11)
+    for rank, neighbour in enumerate(neighbours):
+        similar(source, neighbour, Kind.CONTENT, 0.95 - rank / 20)
+
+    response = client.get(f"/projects/{source.pk}/")
+
+    assert response.status_code == 200
+    section = widget(response.content.decode())
+    # Ten neighbours scored 0.95 down to 0.5: the best eight, best first.
+    assert linked_ids(section) == [p.pk for p in neighbours[:8]]
+    assert section.count('<li class="card">') == 8
+    for pk in linked_ids(section):
+        assert client.get(f"/projects/{pk}/").status_code == 200
+
+
 def test_project_page_recommends_only_projects_that_can_still_be_backed(client):
     p1, *neighbours = ProjectFactory.create_batch(6)
     for rank, neighbour in enumerate(neighbours):

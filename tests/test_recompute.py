@@ -10,7 +10,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from projects.models import Backing, BackingState
+from projects.models import Backing, BackingState, Project
 from recommendations import services, tasks
 from recommendations.models import Generation, GenerationStatus, Kind, Similarity
 from tests.factories import BackerFactory, BackingFactory, ProjectFactory
@@ -106,6 +106,27 @@ def test_top_n_keeps_the_first_n_of_the_original_sql(settings):
         expected = sorted(original_scores(project.pk).values(), reverse=True)[:3]
         scores = [score for _, score in stored(Kind.COLLABORATIVE, project)]
         assert scores == pytest.approx(expected, abs=1e-9)
+
+
+def test_by_default_each_project_keeps_its_50_best_neighbours(settings):
+    assert settings.KICKREC["TOP_N"] == 50  # the default, not overridden
+    projects = ProjectFactory.create_batch(60)
+    for project in projects:
+        back("everyone", project, 25)
+
+    generation = recompute()
+
+    # One backer backs all 60: every pair scores 1, so which 50 of the 59
+    # others are kept is a tie; how many are kept is not.
+    ids = {p.pk for p in projects}
+    assert generation.rows == 60 * 50
+    for project in projects:
+        found = stored(Kind.COLLABORATIVE, project)
+        targets = {target for target, _ in found}
+        assert len(found) == len(targets) == 50
+        assert project.pk not in targets
+        assert targets <= ids
+        assert all(score == pytest.approx(1.0) for _, score in found)
 
 
 def test_two_projects_score_0_862069_both_ways():
@@ -219,6 +240,79 @@ def test_a_corpus_of_stop_words_skips_content_but_not_collaborative(caplog):
     assert content.status == GenerationStatus.SKIPPED
     assert "content similarity skipped" in caplog.text
     assert stored(Kind.COLLABORATIVE, p1) == [(p2.pk, pytest.approx(1.0))]
+
+
+def test_pages_and_api_answer_after_content_is_skipped(client):
+    p1 = ProjectFactory(name="the", blurb="and of 2020", category="")
+    p2 = ProjectFactory(name="it is", blurb="1999", category="")
+    back("b1", p1, 10), back("b1", p2, 10)
+    call_command("recompute_similarities", "--kind", "all")
+    assert Generation.objects.of_kind(Kind.CONTENT).get().status == "skipped"
+
+    page = client.get(f"/projects/{p1.pk}/")
+    frame = client.get(f"/projects/{p1.pk}/recommendations/frame/")
+    api = client.get(f"/api/projects/{p1.pk}/recommendations/")
+
+    assert page.status_code == frame.status_code == api.status_code == 200
+    assert f'href="/projects/{p2.pk}/"' in page.content.decode()
+    assert f'href="/projects/{p2.pk}/"' in frame.content.decode()
+    # One backer of the default 10 for a warm project: the collaborative
+    # weight 0.7 ramps to 0.07, so the blend is 0.07 / (0.07 + 0.3) * 1.0.
+    [result] = api.json()["results"]
+    assert result["project"]["id"] == p2.pk
+    assert result["score"] == pytest.approx(0.07 / 0.37, abs=1e-6)
+    assert result["components"] == {
+        "collaborative": pytest.approx(1.0),
+        "content": 0.0,
+    }
+
+
+def test_a_skipped_content_run_keeps_the_last_content_list():
+    lantern = ProjectFactory(name="solar lantern kit", blurb="", category="")
+    charger = ProjectFactory(name="solar charger kit", blurb="", category="")
+    published = recompute(Kind.CONTENT)
+    before = stored(Kind.CONTENT, lantern)
+    Project.objects.update(name="the and of", blurb="2020")
+
+    skipped = recompute(Kind.CONTENT)
+
+    assert skipped.status == GenerationStatus.SKIPPED
+    assert [target for target, _ in before] == [charger.pk]
+    assert stored(Kind.CONTENT, lantern) == before
+    assert Generation.objects.of_kind(Kind.CONTENT).current().get() == published
+
+
+def test_a_project_with_only_zero_or_refunded_backings_has_its_pages(client):
+    p1 = ProjectFactory(name="solar charger kit", blurb="", category="")
+    p2 = ProjectFactory(name="board game dice", blurb="", category="")
+    zero = ProjectFactory(name="solar lantern kit", blurb="", category="")
+    refunded = ProjectFactory(name="solar lamp kit", blurb="", category="")
+    back("b1", p1, 25), back("b1", p2, 50)
+    back("b1", zero, 0), back("b2", zero, 0)
+    back("b1", refunded, 30, BackingState.REFUNDED)
+    call_command("recompute_similarities")
+
+    for project in (zero, refunded):
+        page = client.get(f"/projects/{project.pk}/")
+        frame = client.get(f"/projects/{project.pk}/recommendations/frame/")
+        api = client.get(f"/api/projects/{project.pk}/recommendations/")
+        alone = client.get(
+            f"/api/projects/{project.pk}/recommendations/",
+            {"strategy": "collaborative"},
+        )
+
+        assert page.status_code == frame.status_code == 200
+        assert api.status_code == alone.status_code == 200
+        assert alone.json()["results"] == []
+        # Served by content alone: the solar kits share words.
+        results = api.json()["results"]
+        assert p1.pk in {r["project"]["id"] for r in results}
+        assert all(r["components"]["collaborative"] == 0.0 for r in results)
+    assert (
+        not Similarity.objects.current()
+        .filter(kind=Kind.COLLABORATIVE, source__in=[zero, refunded])
+        .exists()
+    )
 
 
 def test_readers_see_the_old_list_until_the_new_one_is_published():

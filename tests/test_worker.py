@@ -5,10 +5,13 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from celery.result import AsyncResult, EagerResult
 from django.db import connection
 
 from recommendations import tasks
@@ -35,47 +38,65 @@ def worker_database_url() -> str:
     return f"postgres://{user}@{host}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
+@dataclass
+class Worker:
+    """A Celery worker process listening on its own queue, logging to a file."""
+
+    queue: str
+    log: Path
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def wait_for(self, text: str, seconds: float = 30) -> str:
+        """Return the worker's output once it holds `text`, or as it is then."""
+        deadline = time.monotonic() + seconds
+        while text not in self.output() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        return self.output()
+
+
 @pytest.fixture
-def worker_queue():
+def worker(tmp_path) -> Iterator[Worker]:
     queue = f"kickrec-test-{uuid.uuid4().hex[:8]}"
+    log = tmp_path / "worker.log"
     env = {
         **os.environ,
         "DATABASE_URL": worker_database_url(),
         "CELERY_BROKER_URL": BROKER_URL,
         "CELERY_TASK_ALWAYS_EAGER": "false",
+        "PYTHONUNBUFFERED": "1",
     }
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "kickrec",
-            "worker",
-            "--pool=solo",
-            "--queues",
-            queue,
-            "--loglevel=INFO",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    yield queue
-    worker.terminate()
-    output, _ = worker.communicate(timeout=30)
-    print(output)
+    with log.open("w") as log_file:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "kickrec",
+                "worker",
+                "--pool=solo",
+                "--queues",
+                queue,
+                "--loglevel=INFO",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+        yield Worker(queue, log)
+        process.terminate()
+        process.wait(timeout=30)
+    print(log.read_text(errors="replace"))
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_worker_computes_a_queued_generation_into_the_database(
-    worker_queue, settings
-):
+def test_a_worker_computes_a_queued_generation_into_the_database(worker, settings):
     from kickrec.celery import app
 
     app.conf.task_always_eager = False
@@ -91,7 +112,9 @@ def test_a_worker_computes_a_queued_generation_into_the_database(
         )
     generation = start_generation(Kind.COLLABORATIVE)
 
-    tasks.compute_generation.apply_async(args=[generation.pk], queue=worker_queue)
+    result = tasks.compute_generation.apply_async(
+        args=[generation.pk], queue=worker.queue
+    )
 
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
@@ -108,3 +131,12 @@ def test_a_worker_computes_a_queued_generation_into_the_database(
     assert row.score == pytest.approx(0.862069, abs=1e-6)
     assert generation.is_current
     assert Generation.objects.filter(status=GenerationStatus.PENDING).count() == 0
+
+    # Sent to the broker, not run in this process: the worker logged it.
+    assert isinstance(result, AsyncResult)
+    assert not isinstance(result, EagerResult)
+    done = f"Task recommendations.tasks.compute_generation[{result.id}] succeeded"
+    output = worker.wait_for(done)
+    assert f"compute_generation[{result.id}] received" in output
+    assert f"{done} in " in output
+    assert "'status': 'published', 'rows': 2}" in output.split(done, 1)[1]
