@@ -34,15 +34,16 @@ worker: install
 	$(BIN)/celery -A kickrec worker --loglevel=INFO
 
 # Import the real Kickstarter dumps (not shipped: see README), recompute and
-# serve, with staff login admin / admin.
+# serve, with staff login admin / admin. The older dump goes first, so that
+# where both describe a project the newer one's values stand.
 realdata: realdata-import run
 
 realdata-import: install
 	@test -d $(DATA)/ks-backings-finproj || { echo "No Kickstarter dumps in \
 	$(DATA): give their folder as DATA=..., or run make demo."; exit 2; }
 	$(MANAGE) migrate --no-input
-	$(MANAGE) import_projects $(DATA)/ks-backings-finproj/projects.csv.gz
 	$(MANAGE) import_projects $(DATA)/ks-webrobots-2020chunk/Kickstarter.csv.gz
+	$(MANAGE) import_projects $(DATA)/ks-backings-finproj/projects.csv.gz
 	$(MANAGE) import_backings $(DATA)/ks-backings-finproj/backings.csv
 	$(MANAGE) recompute_similarities
 	$(MANAGE) configure_blend --states any

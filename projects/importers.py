@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from itertools import islice
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO, cast
 from urllib.parse import urlsplit
 
 from django.db import models, transaction
@@ -91,7 +91,9 @@ class ImportReport:
         )
         if self.summed:
             text += f"; {self.summed} duplicate rows summed into other backings"
-        if self.backers_created:
+        if self.backers_created == 1:
+            text += "; 1 new backer"
+        elif self.backers_created:
             text += f"; {self.backers_created} new backers"
         return text
 
@@ -103,25 +105,39 @@ class ImportReport:
 def _csv_records(path: Path) -> Iterator[tuple[list[str], Iterator[Record]]]:
     """Yield the file's lower-cased header and an iterator of its records."""
     try:
-        stream = _open_text(path)
+        stream = _open_binary(path)
     except OSError as error:
         raise ImportFileError(f"cannot read {path}: {error}") from error
     with stream:
-        reader = csv.reader(stream)
+        reader = csv.reader(_text_lines(stream))
         header = [name.strip().lower() for name in _next_cells(reader, 1) or []]
         if not header:
             raise ImportFileError(f"{path.name} is empty")
         yield header, _records(reader, header)
 
 
-def _open_text(path: Path) -> TextIO:
+def _open_binary(path: Path) -> BinaryIO:
     # The magic bytes decide, not the name: dumps are often renamed or
     # re-compressed without the suffix following.
     with path.open("rb") as probe:
         compressed = probe.read(2) == GZIP_MAGIC
     if compressed:
-        return gzip.open(path, "rt", encoding="utf-8-sig", newline="")
-    return path.open(encoding="utf-8-sig", newline="")
+        return cast(BinaryIO, gzip.open(path, "rb"))
+    return path.open("rb")
+
+
+def _text_lines(stream: BinaryIO) -> Iterator[str]:
+    """Decode the file line by line, so that bad bytes are blamed on their
+    own line rather than on the first line of the block read with them."""
+    for number, raw in enumerate(stream, start=1):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise ImportFileError(
+                f"line {number}: not UTF-8 text (byte {raw[error.start]:#04x} "
+                f"at column {error.start + 1}); save the file as UTF-8"
+            ) from error
+        yield text.removeprefix("\ufeff") if number == 1 else text
 
 
 def _next_cells(reader: Any, line: int) -> list[str] | None:
@@ -257,10 +273,13 @@ def _text(raw: str | None, name: str) -> str | None:
 
 
 def _url(raw: str | None) -> str | None:
-    # A cut URL would lead nowhere, so one that does not fit is left out.
+    """A web address, or None: pages link to it and the API hands it out,
+    so a javascript: or data: URL never gets in, and a cut one would lead
+    nowhere."""
     text = _clean(raw)
-    max_length = _max_length(Project, "url")
-    return text if text and len(text) <= max_length else None
+    if not text or not text.lower().startswith(("https://", "http://")):
+        return None
+    return text if len(text) <= _max_length(Project, "url") else None
 
 
 def _max_length(model: type[models.Model], name: str) -> int:
@@ -317,10 +336,10 @@ NAME_PLACEHOLDERS = {"n/a", "nan", "null"}
 # Kickstarter appends "(Canceled)" or "(Suspended)" to the title of a
 # project that was called off. Left in the name, that one word makes every
 # canceled project look alike to the content kernel; it belongs in state.
+# Kickstarter appends the marker when it calls a project off, and nothing
+# else on a page is updated as surely: a backer's profile may still badge a
+# suspended project as live, or a canceled one as unsuccessful.
 STATE_MARKER = re.compile(r"(?:\s*\((canceled|suspended)\))+$", re.IGNORECASE)
-# The states a marker corrects: a backer's profile badges a canceled
-# project as unsuccessful, and some rows carry no state at all.
-STATES_A_MARKER_CORRECTS = {None, ProjectState.UNKNOWN, ProjectState.FAILED}
 
 
 def import_projects(
@@ -396,10 +415,8 @@ def _without_state_marker(values: Values) -> Values:
     found = STATE_MARKER.search(name)
     if found is None or found.start() == 0:
         return values
-    values = {**values, "name": name[: found.start()]}
-    if values.get("state") in STATES_A_MARKER_CORRECTS:
-        values["state"] = ProjectState(found.group(1).lower())
-    return values
+    state = ProjectState(found.group(1).lower())
+    return {**values, "name": name[: found.start()], "state": state}
 
 
 def _upsert_projects(rows: list[tuple[int, Values]], report: ImportReport) -> None:

@@ -17,13 +17,16 @@ class ProjectState(models.TextChoices):
     UNKNOWN = "unknown", "Unknown"
 
 
+def _open_for_backing() -> Q:
+    # A deadline is what makes a project open: a live project whose deadline
+    # is not known (an old dump's, say) cannot be shown as one to back.
+    return Q(state=ProjectState.LIVE, deadline__gt=timezone.now())
+
+
 class ProjectQuerySet(models.QuerySet["Project"]):
     def open_for_backing(self) -> ProjectQuerySet:
-        """Live projects whose deadline has not passed (or is not known)."""
-        now = timezone.now()
-        return self.filter(state=ProjectState.LIVE).filter(
-            Q(deadline__isnull=True) | Q(deadline__gt=now)
-        )
+        """Live projects whose deadline is known and has not passed."""
+        return self.filter(_open_for_backing())
 
     def recommendable(self, states: list[str] | None) -> ProjectQuerySet:
         """Projects that may be shown as a recommendation.
@@ -35,9 +38,7 @@ class ProjectQuerySet(models.QuerySet["Project"]):
             return self
         condition = Q(state__in=[s for s in states if s != ProjectState.LIVE])
         if ProjectState.LIVE in states:
-            condition |= Q(state=ProjectState.LIVE) & (
-                Q(deadline__isnull=True) | Q(deadline__gt=timezone.now())
-            )
+            condition |= _open_for_backing()
         return self.filter(condition)
 
     def browse(
@@ -129,9 +130,9 @@ class Project(models.Model):
 
     @property
     def is_open_for_backing(self) -> bool:
-        if self.state != ProjectState.LIVE:
+        if self.state != ProjectState.LIVE or self.deadline is None:
             return False
-        return self.deadline is None or self.deadline > timezone.now()
+        return self.deadline > timezone.now()
 
     @property
     def days_left(self) -> int | None:

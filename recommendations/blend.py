@@ -68,13 +68,17 @@ def effective_weights(
         c.name: blend.weight(c.name) * (ramp if c.needs_backers else 1.0)
         for c in COMPONENTS
     }
-    total = sum(weights.values())
-    if total <= 0:
+    largest = max(weights.values())
+    if largest <= 0:
         # Only a project with no backers and a blend that weighs nothing
         # but backer-based signals gets here: serve what does not need them.
         weights = {c.name: float(not c.needs_backers) for c in COMPONENTS}
-        total = sum(weights.values())
-    return {name: weight / total for name, weight in weights.items()}
+        largest = 1.0
+    # Scaled by the largest first: finite weights near the float limit
+    # would otherwise sum to infinity.
+    scaled = {name: weight / largest for name, weight in weights.items()}
+    total = sum(scaled.values())
+    return {name: weight / total for name, weight in scaled.items()}
 
 
 def recommend(

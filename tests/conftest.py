@@ -1,8 +1,12 @@
+import os
 from pathlib import Path
 
 import pytest
 
-SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+SHARED_DATA = Path(
+    os.environ.get("KICKREC_TEST_DATA")
+    or Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+)
 
 
 @pytest.fixture(autouse=True)

@@ -71,6 +71,23 @@ def test_blended_scores_follow_the_saved_weights_on_the_next_call():
     assert after == [(p3, 0.68), (p2, 0.26)]
 
 
+def test_weights_near_the_float_limit_blend_as_their_ratio():
+    p1, p2, p3 = ProjectFactory.create_batch(3)
+    publish(Kind.COLLABORATIVE, p1, {p2: 0.9, p3: 0.2})
+    publish(Kind.CONTENT, p1, {p2: 0.1, p3: 0.8})
+    BackingFactory.create_batch(10, project=p1)
+    set_weights(1e308, 1e308)
+
+    found = [(r.project, round(r.score, 6)) for r in recommend(p1)]
+
+    # Equal weights: the plain mean of the two components.
+    assert found == [(p2, 0.5), (p3, 0.5)]
+    assert effective_weights(BlendSettings.get_solo(), 10) == {
+        "collaborative": 0.5,
+        "content": 0.5,
+    }
+
+
 def test_each_result_reports_both_component_scores():
     p1, p2, p3 = ProjectFactory.create_batch(3)
     publish(Kind.COLLABORATIVE, p1, {p2: 0.9})

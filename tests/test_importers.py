@@ -114,7 +114,8 @@ def test_plain_csv_creates_one_project_per_row(tmp_path):
         ("Zine (Canceled)", "", "Zine", ProjectState.CANCELED),
         ("Zine (suspended)", "", "Zine", ProjectState.SUSPENDED),
         ("Zine (Canceled) (Canceled)", "", "Zine", ProjectState.CANCELED),
-        ("Zine (Canceled)", "listed", "Zine", ProjectState.SUCCESSFUL),
+        ("Zine (Canceled)", "listed", "Zine", ProjectState.CANCELED),
+        ("Zine (Suspended)", "live_at_scrape", "Zine", ProjectState.SUSPENDED),
         ("Zine (Canceled) Two", "", "Zine (Canceled) Two", ProjectState.UNKNOWN),
         ("(Canceled)", "", "(Canceled)", ProjectState.UNKNOWN),
     ],
@@ -130,6 +131,32 @@ def test_a_canceled_marker_in_the_title_moves_to_the_state(
 
     project = Project.objects.get(key="ann/zine")
     assert (project.name, project.state) == (name, state)
+
+
+@pytest.mark.parametrize(
+    ("url", "stored"),
+    [
+        (
+            "https://www.kickstarter.com/projects/ann/lamp",
+            "https://www.kickstarter.com/projects/ann/lamp",
+        ),
+        ("HTTP://example.com/lamp", "HTTP://example.com/lamp"),
+        ("javascript:alert(3)", ""),
+        ("data:text/html,<b>hi</b>", ""),
+        ("www.example.com/lamp", ""),
+    ],
+)
+def test_only_web_addresses_are_kept_as_a_projects_url(tmp_path, url, stored):
+    path = write_csv(
+        tmp_path / "p.csv",
+        ["project_key", "title", "blurb", "url"],
+        [["ann/lamp", "Lamp", "A lamp.", url]],
+    )
+
+    out, _ = run("import_projects", path)
+
+    assert out.startswith("created 1,")
+    assert Project.objects.get().url == stored
 
 
 def test_a_web_robots_canceled_title_loses_its_marker(tmp_path):
@@ -529,7 +556,7 @@ def test_backings_link_projects_by_key_or_external_id_and_create_backers(tmp_pat
     out, err = run("import_backings", path)
 
     assert out.splitlines()[0] == (
-        "created 2, updated 0, unchanged 0, skipped 0; 1 new backers"
+        "created 2, updated 0, unchanged 0, skipped 0; 1 new backer"
     )
     assert err == ""
     first = Backing.objects.get(backer__key="b1")
@@ -691,7 +718,7 @@ def test_backings_dry_run_saves_no_backing_and_no_backer(tmp_path):
     out, _ = run("import_backings", path, "--dry-run")
 
     assert out.splitlines() == [
-        "created 1, updated 0, unchanged 0, skipped 0; 1 new backers",
+        "created 1, updated 0, unchanged 0, skipped 0; 1 new backer",
         "Dry run: nothing was saved.",
     ]
     assert not Backing.objects.exists()
@@ -740,3 +767,29 @@ def test_the_real_finproj_files_import_with_the_documented_counts(shared_data):
     assert Backer.objects.count() == 594
     states = Project.objects.filter(state=ProjectState.SUCCESSFUL).count()
     assert states == 24794
+
+
+def test_a_file_that_is_not_utf8_is_refused_naming_the_line(tmp_path):
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(
+        b"project_key,title,blurb\na/lamp,Lamp,ok\nb/dice,Dice,ok\nc/cafe,Caf\xe9,x\n"
+    )
+
+    with pytest.raises(CommandError, match=r"^line 4: not UTF-8 text \(byte 0xe9"):
+        run("import_projects", path)
+
+    assert Project.objects.count() == 0
+
+
+def test_a_byte_order_mark_and_a_cell_across_lines_are_read(tmp_path):
+    path = tmp_path / "bom.csv"
+    path.write_bytes(
+        b'\xef\xbb\xbfproject_key,title,blurb\r\na/lamp,Lamp,"two\r\nlines"\r\n'
+        b"b/dice,Dice,\xc3\xa9t\xc3\xa9\r\n"
+    )
+
+    out, _ = run("import_projects", path)
+
+    assert out.startswith("created 2,")
+    blurbs = dict(Project.objects.values_list("key", "blurb"))
+    assert blurbs == {"a/lamp": "two lines", "b/dice": "été"}
