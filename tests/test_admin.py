@@ -115,6 +115,10 @@ def named_rows():
         ("Dice", 2),
         # Every word must match a name: "solar" alone would add lantern->dice.
         ("solar charger", 2),
+        # Quotes make a phrase: no name holds "lantern solar" as written.
+        ("lantern solar", 3),
+        ('"lantern solar"', 0),
+        ('"solar lantern"', 3),
         ("sleeves", 1),
         ("telescope", 0),
     ],
