@@ -17,10 +17,26 @@ class ProjectState(models.TextChoices):
     UNKNOWN = "unknown", "Unknown"
 
 
-def _open_for_backing() -> Q:
+def _open_for_backing(prefix: str = "") -> Q:
     # A deadline is what makes a project open: a live project whose deadline
     # is not known (an old dump's, say) cannot be shown as one to back.
-    return Q(state=ProjectState.LIVE, deadline__gt=timezone.now())
+    return Q(
+        **{f"{prefix}state": ProjectState.LIVE, f"{prefix}deadline__gt": timezone.now()}
+    )
+
+
+def recommendable_condition(states: list[str], prefix: str = "") -> Q:
+    """The condition for a project in one of `states` to be recommended.
+
+    "live" means open for backing: a live project past its deadline can no
+    longer take pledges. With `prefix` ("target__", say) the condition is
+    on a related project, so a query that joins it filters in the join.
+    """
+    others = [state for state in states if state != ProjectState.LIVE]
+    condition = Q(**{f"{prefix}state__in": others})
+    if ProjectState.LIVE in states:
+        condition |= _open_for_backing(prefix)
+    return condition
 
 
 class ProjectQuerySet(models.QuerySet["Project"]):
@@ -29,17 +45,10 @@ class ProjectQuerySet(models.QuerySet["Project"]):
         return self.filter(_open_for_backing())
 
     def recommendable(self, states: list[str] | None) -> ProjectQuerySet:
-        """Projects that may be shown as a recommendation.
-
-        `states` None means any state. "live" means open for backing: a live
-        project past its deadline can no longer take pledges.
-        """
+        """Projects that may be shown as a recommendation; None: any state."""
         if states is None:
             return self
-        condition = Q(state__in=[s for s in states if s != ProjectState.LIVE])
-        if ProjectState.LIVE in states:
-            condition |= _open_for_backing()
-        return self.filter(condition)
+        return self.filter(recommendable_condition(states))
 
     def browse(
         self, text: str = "", category: str = "", state: str = ""

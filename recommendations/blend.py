@@ -1,8 +1,9 @@
 """Serve recommendations: read the current similarities and blend them.
 
 A request costs three queries (blend settings, the source's active backing
-count, its similarity rows joined to their targets) and no computation
-beyond sorting at most top_n rows per component.
+count up to the cold threshold, its similarity rows joined to their
+targets) and no computation beyond sorting at most top_n rows per
+component.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from projects.models import Backing, Project
+from projects.models import Backing, Project, recommendable_condition
 from recommendations.models import BlendSettings, Kind, Similarity
 
 BLENDED = "blended"
@@ -103,14 +104,19 @@ def recommend(
             raise ValueError(f"states must be a list, None or 'default': {states!r}")
         states = blend.state_filter
 
-    backers = Backing.objects.active().filter(project=project).count()
+    backers = 0
+    if strategy == BLENDED and blend.cold_backers > 0:
+        # Only how cold the project is matters: counting past the threshold
+        # would read every backing of a popular project on every request.
+        active = Backing.objects.active().filter(project=project)
+        backers = active[: blend.cold_backers].count()
     weights = effective_weights(blend, backers, strategy)
 
     # Every component is read, even those weighing 0 here, so that each
     # result reports all of its component scores.
     rows = Similarity.objects.current().filter(source=project)
     if states is not None:
-        rows = rows.filter(target__in=Project.objects.recommendable(states))
+        rows = rows.filter(recommendable_condition(states, prefix="target__"))
     rows = rows.select_related("target")
     found: dict[int, Recommendation] = {}
     for row in rows:
