@@ -64,6 +64,7 @@ format: install
 
 bench: install
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/serve.py
 
 ci:
 	bash .ci/run
