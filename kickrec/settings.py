@@ -135,6 +135,12 @@ CELERY_TASK_ALWAYS_EAGER = env.bool(
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Without timeouts, queuing a task on a broker that accepts the connection
+# but never answers waits forever (a refused connection fails in under a
+# second regardless). With them, publishing gives up within about four
+# seconds: two tries under Celery's default publish retry policy. Workers
+# are not cut short: they wait for tasks one second at a time.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 2}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BEAT_SCHEDULE = {

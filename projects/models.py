@@ -62,7 +62,9 @@ class ProjectQuerySet(models.QuerySet["Project"]):
         if category:
             projects = projects.filter(category=category)
         if state:
-            projects = projects.filter(state=state)
+            # As everywhere, "live" means open for backing: a page listing
+            # live projects must not show one whose deadline has passed.
+            projects = projects.filter(recommendable_condition([state]))
         return projects
 
     def search(self, text: str) -> ProjectQuerySet:

@@ -263,10 +263,11 @@ class GenerationAdmin(ReadOnlyAdmin):
         for kind in kinds:
             generation = services.start_generation(kind)
             try:
-                tasks.compute_generation.delay(generation.pk)
+                tasks.queue_generation(generation.pk)
             except Exception:
-                # Run in-process, a failure is raised here; the service has
-                # already marked the generation failed with the reason.
+                # Run in-process, a failure is raised here; so is a broker
+                # that cannot be reached. Either way the generation is now
+                # marked failed with the reason, shown below.
                 logger.exception("generation %s: recompute failed", generation.pk)
             generation.refresh_from_db()
             level = _MESSAGE_LEVELS.get(generation.status, messages.INFO)

@@ -17,8 +17,7 @@ from recommendations.blend import (
     MAX_LIMIT,
     STRATEGIES,
 )
-
-ANY_STATE = "any"
+from recommendations.states import BLANK_STATES, StatesError, parse_states
 
 # Scores are sums of products of floats; six places are more than a ranking
 # needs and spare clients the 0.6600000000000001 of binary arithmetic.
@@ -155,30 +154,15 @@ class ProjectFilterSerializer(serializers.Serializer):
 class StatesField(serializers.CharField):
     """A comma-separated list of project states, or "any" (read as None)."""
 
-    default_error_messages = {
-        "blank": (
-            'Give states as a comma-separated list, e.g. "live,successful", or "any".'
-        ),
-        "unknown": (
-            "Unknown state {states}; use a comma-separated list of "
-            + ", ".join(ProjectState.values)
-            + ', or "any".'
-        ),
-    }
+    default_error_messages = {"blank": BLANK_STATES}
 
     def to_internal_value(self, data: Any) -> Any:
         """Return the states as a list without repeats, or None for any."""
         text = super().to_internal_value(data)
-        if text.lower() == ANY_STATE:
-            return None
-
-        states = [part.strip() for part in text.split(",") if part.strip()]
-        if not states:
-            self.fail("blank")
-        unknown = [s for s in states if s not in ProjectState.values]
-        if unknown:
-            self.fail("unknown", states=", ".join(f'"{s}"' for s in unknown))
-        return list(dict.fromkeys(states))
+        try:
+            return parse_states(text)
+        except StatesError as error:
+            raise serializers.ValidationError(str(error), code=error.code) from error
 
 
 class RecommendationQuerySerializer(serializers.Serializer):

@@ -60,6 +60,25 @@ def _params_for(kind: str) -> dict[str, int]:
     return params
 
 
+def fail_unqueued(generation_id: int, reason: str) -> bool:
+    """Mark a pending generation failed because its task was never queued;
+    return whether it was still pending. One UPDATE.
+
+    Left pending, it would look queued in the admin, and the next trigger
+    would reuse it as though a worker were on its way. A generation a
+    worker has already claimed is left to that worker.
+    """
+    pending = Generation.objects.filter(
+        pk=generation_id, status=GenerationStatus.PENDING
+    )
+    failed = pending.update(
+        status=GenerationStatus.FAILED, message=reason, finished_at=timezone.now()
+    )
+    if failed:
+        logger.warning("generation %s: %s", generation_id, reason)
+    return bool(failed)
+
+
 def claim(generation_id: int) -> Generation:
     """Mark a pending generation running; raise if it is not pending.
 

@@ -5,11 +5,17 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from kombu.exceptions import OperationalError
+from kombu.utils.url import maybe_sanitize_url
 
 from recommendations import services
 from recommendations.models import Kind
 
 logger = logging.getLogger(__name__)
+
+
+class BrokerUnreachable(Exception):
+    """The computation could not be handed to the broker."""
 
 
 @shared_task(name="recommendations.tasks.compute_generation")
@@ -27,12 +33,31 @@ def compute_generation(generation_id: int) -> dict[str, object]:
     }
 
 
+def queue_generation(generation_id: int) -> None:
+    """Send a pending generation to the workers, or compute it here when
+    tasks run in-process (its errors are then raised here).
+
+    Raise BrokerUnreachable, with the generation marked failed, when the
+    broker cannot be reached; the broker's connection settings bound how
+    long that takes.
+    """
+    try:
+        compute_generation.delay(generation_id)
+    except OperationalError as error:
+        url = maybe_sanitize_url(compute_generation.app.conf.broker_write_url)
+        unreachable = BrokerUnreachable(
+            f"The broker at {url} cannot be reached ({error})"
+        )
+        services.fail_unqueued(generation_id, f"{unreachable}; not queued.")
+        raise unreachable from error
+
+
 @shared_task(name="recommendations.tasks.recompute_all")
 def recompute_all() -> list[int]:
     """Start a generation of every kind and queue each one's computation."""
     generation_ids = []
     for kind in Kind.values:
         generation = services.start_generation(kind)
-        compute_generation.delay(generation.pk)
+        queue_generation(generation.pk)
         generation_ids.append(generation.pk)
     return generation_ids

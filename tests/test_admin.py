@@ -9,6 +9,7 @@ from recommendations.models import (
     Kind,
     Similarity,
 )
+from tests.brokers import UNREACHABLE_BROKER_URL, broker_at
 from tests.factories import BackingFactory, ProjectFactory
 
 pytestmark = pytest.mark.django_db
@@ -398,6 +399,31 @@ def test_recompute_button_starts_the_chosen_kinds(admin_client):
         "collaborative",
         "content",
     }
+
+
+def test_recompute_button_says_when_the_broker_cannot_be_reached(
+    admin_client, settings
+):
+    content_projects()
+
+    with broker_at(UNREACHABLE_BROKER_URL, settings):
+        response = admin_client.post(
+            "/admin/recommendations/generation/recompute/",
+            {"kind": ["content"]},
+            follow=True,
+        )
+
+    assert response.status_code == 200
+    generation = Generation.objects.get()
+    [message] = response.context["messages"]
+    assert message.level_tag == "error"
+    assert str(message).startswith(
+        f"Generation {generation.pk} (content) is failed: The broker at "
+        "redis://127.0.0.1:6399/0 cannot be reached ("
+    )
+    assert str(message).endswith("); not queued.")
+    assert generation.status == GenerationStatus.FAILED
+    assert not Generation.objects.current().exists()
 
 
 def test_recompute_needs_the_permission_to_add_generations(client):

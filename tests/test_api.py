@@ -278,6 +278,23 @@ def test_errors_say_how_to_fix_the_parameter(client):
     assert "live" in states_error
 
 
+@pytest.mark.parametrize("states", ["any,live", "live, ANY", "any,any"])
+def test_any_among_other_states_is_refused_as_to_be_given_alone(client, states):
+    project = ProjectFactory()
+
+    response = client.get(
+        f"/api/projects/{project.pk}/recommendations/", {"states": states}
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "states": [
+            '"any" means every state and must be given alone, not in a list '
+            "with other states."
+        ]
+    }
+
+
 @pytest.mark.parametrize(
     "path",
     [
@@ -369,6 +386,9 @@ def test_search_finds_projects_by_name_or_category(client, query, expected):
 def test_project_list_filters_by_category_and_state(client):
     wanted = ProjectFactory(category="Food")
     ProjectFactory(category="Food", state=ProjectState.FAILED)
+    # Live in name only: its deadline passed, or was never known.
+    ProjectFactory(category="Food", deadline=timezone.now() - timedelta(days=1))
+    ProjectFactory(category="Food", deadline=None)
     ProjectFactory(category="Games")
 
     response = client.get("/api/projects/", {"category": "Food", "state": "live"})

@@ -128,6 +128,41 @@ def test_a_second_run_skips_what_is_there():
     assert row_counts() == before
 
 
+def catalogue_line(output: str) -> str:
+    [line] = [
+        line
+        for line in output.splitlines()
+        if line.startswith("Demo projects in the database:")
+    ]
+    return line
+
+
+@pytest.mark.django_db
+def test_a_second_run_reports_the_catalogue_it_kept():
+    generate()
+    states = Counter(Project.objects.values_list("state", flat=True))
+    open_now = sum(p.is_open_for_backing for p in Project.objects.all())
+    by_state = ", ".join(f"{state} {states[state]}" for state in sorted(states))
+
+    output = generate()
+
+    assert catalogue_line(output) == (
+        f"Demo projects in the database: {SMALL} ({by_state}), "
+        f"{open_now} open for backing."
+    )
+    assert len(states) >= 3
+    assert 0 < open_now < SMALL
+
+
+@pytest.mark.django_db
+def test_the_catalogue_counts_demo_projects_only():
+    ProjectFactory(key="someone/real-project")
+
+    output = generate(projects=50)
+
+    assert catalogue_line(output).startswith("Demo projects in the database: 50 (")
+
+
 @pytest.mark.django_db
 def test_flush_replaces_demo_rows_and_keeps_imported_ones():
     imported = ProjectFactory(key="someone/real-project")

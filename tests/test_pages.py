@@ -99,6 +99,9 @@ def test_search_text_is_escaped_on_the_page(client):
 def test_project_list_filters_by_category_and_state(client):
     wanted = ProjectFactory(category="Food")
     ProjectFactory(category="Food", state=ProjectState.SUCCESSFUL)
+    # Live in name only: its deadline passed, or was never known.
+    ProjectFactory(category="Food", deadline=timezone.now() - timedelta(days=1))
+    ProjectFactory(category="Food", deadline=None)
     ProjectFactory(category="Games")
 
     response = client.get("/projects/", {"category": "Food", "state": "live"})
@@ -230,13 +233,83 @@ def test_project_page_follows_the_latest_blend_weights(client):
     assert linked_ids(widget(html)) == [p3.pk, p2.pk]
 
 
+EMPTY_WIDGET = "No projects to recommend here right now."
+
+
 def test_a_project_without_similarities_has_an_empty_widget(client):
     lonely = ProjectFactory()
 
     response = client.get(f"/projects/{lonely.pk}/")
 
     assert response.status_code == 200
-    assert "No recommendations for this project yet." in response.content.decode()
+    assert EMPTY_WIDGET in widget(response.content.decode())
+
+
+def test_a_widget_whose_neighbours_have_all_ended_says_nothing_to_recommend_now(
+    client,
+):
+    source, ended, canceled = ProjectFactory.create_batch(3)
+    similar(source, ended, Kind.CONTENT, 0.8)
+    similar(source, canceled, Kind.CONTENT, 0.6)
+    Project.objects.filter(pk=ended.pk).update(
+        deadline=timezone.now() - timedelta(days=1)
+    )
+    Project.objects.filter(pk=canceled.pk).update(state=ProjectState.CANCELED)
+
+    page = client.get(f"/projects/{source.pk}/").content.decode()
+    frame = client.get(f"/projects/{source.pk}/recommendations/frame/")
+
+    assert linked_ids(widget(page)) == []
+    assert EMPTY_WIDGET in widget(page)
+    assert EMPTY_WIDGET in frame.content.decode()
+    assert "yet" not in widget(page)
+
+
+LIVE_BADGE = '<span class="badge live">Live</span>'
+ENDED_BADGE = '<span class="badge ended">Ended</span>'
+
+
+def test_a_live_project_past_its_deadline_is_shown_as_ended(client):
+    ended = ProjectFactory(
+        name="Late Lamp", deadline=timezone.now() - timedelta(hours=1)
+    )
+
+    detail = client.get(f"/projects/{ended.pk}/").content.decode()
+    listing = client.get("/projects/").content.decode()
+
+    assert ENDED_BADGE in detail
+    assert LIVE_BADGE not in detail
+    assert ENDED_BADGE in listing
+    assert LIVE_BADGE not in listing
+    assert Project.objects.get(pk=ended.pk).state == ProjectState.LIVE
+
+
+@pytest.mark.parametrize(
+    "state, deadline_days, badge",
+    [
+        (ProjectState.LIVE, 3, LIVE_BADGE),
+        (ProjectState.LIVE, -3, ENDED_BADGE),
+        (ProjectState.LIVE, None, ENDED_BADGE),
+        (
+            ProjectState.SUCCESSFUL,
+            -3,
+            '<span class="badge successful">Successful</span>',
+        ),
+        (ProjectState.CANCELED, 3, '<span class="badge canceled">Canceled</span>'),
+    ],
+)
+def test_the_state_badge_says_live_only_while_a_project_can_be_backed(
+    client, state, deadline_days, badge
+):
+    deadline = None
+    if deadline_days is not None:
+        deadline = timezone.now() + timedelta(days=deadline_days)
+    project = ProjectFactory(state=state, deadline=deadline)
+
+    html = client.get(f"/projects/{project.pk}/").content.decode()
+
+    assert badge in html
+    assert html.count('class="badge ') == 1
 
 
 @pytest.mark.parametrize(

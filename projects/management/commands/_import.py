@@ -43,6 +43,14 @@ class ImportCommand(BaseCommand):
             report = self.run_import(**options)
         except importers.ImportFileError as error:
             raise CommandError(str(error)) from error
+        except KeyboardInterrupt as error:
+            # The import's transaction has rolled back on the way out, so
+            # the file can simply be imported again. 130 is what a shell
+            # reports for a process stopped by Ctrl-C.
+            raise CommandError(
+                f"Interrupted: nothing of {options['file']} was imported.",
+                returncode=130,
+            ) from error
 
         for line in report.problem_lines():
             self.stderr.write(line)

@@ -12,6 +12,7 @@ from django.core.management.base import (
     CommandParser,
 )
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from projects import demo
@@ -32,7 +33,10 @@ class Written:
     skipped: int
     backers: int
     backings: int
+    # Demo projects by state and how many are open for backing: every one
+    # in the database after a write, the generated ones in a dry run.
     states: Counter[str]
+    open_for_backing: int
 
 
 class Command(BaseCommand):
@@ -101,11 +105,18 @@ class Command(BaseCommand):
         )
         states = sorted(written.states.items())
         by_state = ", ".join(f"{state} {count}" for state, count in states)
-        self.stdout.write(f"Projects by state: {by_state or 'none'}.")
+        label = "Demo projects in the database"
+        if options["dry_run"]:
+            label = "Generated projects"
+        self.stdout.write(
+            f"{label}: {written.states.total()} ({by_state or 'none'}), "
+            f"{written.open_for_backing} open for backing."
+        )
 
 
 def write_demo_data(data: demo.DemoData, flush: bool = False) -> Written:
-    """Write the demo rows in one transaction; return what was written.
+    """Write the demo rows in one transaction; return what was written and
+    the demo catalogue that the database then holds.
 
     Projects whose key exists are skipped with their backings; backers whose
     key exists are reused. A few queries per 5000 rows; memory holds one
@@ -127,9 +138,20 @@ def write_demo_data(data: demo.DemoData, flush: bool = False) -> Written:
         backings = _write_backings(data, new)
         backers_added = demo_backers.count() - backers_before
 
-    states = Counter(data.projects[i].state for i in new)
+        # The whole catalogue, not only what this run added: a second run
+        # adds nothing and should still say what the site now holds.
+        states, open_now = _demo_catalogue()
+
     skipped = len(data.projects) - len(new)
-    return Written(len(new), skipped, backers_added, backings, states)
+    return Written(len(new), skipped, backers_added, backings, states, open_now)
+
+
+def _demo_catalogue() -> tuple[Counter[str], int]:
+    """Count the demo projects by state, and those open for backing. Two
+    queries."""
+    projects = Project.objects.filter(key__startswith=demo.KEY_PREFIX)
+    by_state = projects.values_list("state").annotate(Count("pk")).order_by()
+    return Counter(dict(by_state)), projects.open_for_backing().count()
 
 
 def _write_projects(rows: list[demo.DemoProject]) -> list[int]:
@@ -204,4 +226,12 @@ def _backing(row: demo.DemoBacking, backer_id: int, project_id: int) -> Backing:
 
 def _summary_of(data: demo.DemoData) -> Written:
     states = Counter(p.state for p in data.projects)
-    return Written(len(data.projects), 0, len(data.backers), len(data.backings), states)
+    # Live demo projects are generated open: their deadlines lie ahead.
+    return Written(
+        len(data.projects),
+        0,
+        len(data.backers),
+        len(data.backings),
+        states,
+        states[demo.LIVE],
+    )

@@ -2,10 +2,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from recommendations.models import BlendSettings
+from recommendations.states import StatesError, parse_states
+
+# The most a PositiveIntegerField holds on every database Django supports:
+# SQLite would store more, PostgreSQL refuses it.
+MAX_COLD_BACKERS = 2_147_483_647
 
 
 class Command(BaseCommand):
@@ -21,26 +26,34 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--states",
-            help="Recommendable project states, comma-separated, or 'any'.",
+            help="Recommendable project states, comma-separated, or 'any' alone.",
         )
-        parser.add_argument("--cold-backers", type=int)
+        parser.add_argument(
+            "--cold-backers",
+            type=int,
+            metavar="N",
+            help=(
+                "Projects with fewer active backers than this are cold: their "
+                "collaborative weight ramps up from 0 with each backer. "
+                f"From 0 (no project is cold) to {MAX_COLD_BACKERS}."
+            ),
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         blend = BlendSettings.get_solo()
         if options["weights"]:
             blend.weights = {**blend.weights, **parse_weights(options["weights"])}
         if options["states"]:
-            states = options["states"].strip()
-            blend.recommendable_states = (
-                [] if states == "any" else [s.strip() for s in states.split(",")]
-            )
+            blend.recommendable_states = parse_state_option(options["states"])
         if options["cold_backers"] is not None:
-            blend.cold_backers = options["cold_backers"]
+            blend.cold_backers = check_cold_backers(options["cold_backers"])
 
         try:
             blend.save()
         except ValidationError as error:
-            raise CommandError(f"Blend settings not changed: {error}") from error
+            raise CommandError(
+                "Blend settings not changed:\n" + "\n".join(describe(error))
+            ) from error
         weights = ", ".join(f"{name}={w:g}" for name, w in blend.weights.items())
         states = ", ".join(blend.recommendable_states) or "any"
         self.stdout.write(
@@ -62,3 +75,32 @@ def parse_weights(text: str) -> dict[str, float]:
                 f"Weight {part!r} is not of the form name=number."
             ) from error
     return weights
+
+
+def parse_state_option(text: str) -> list[str]:
+    """The states to store; the settings keep "any" as no states."""
+    try:
+        return parse_states(text) or []
+    except StatesError as error:
+        raise CommandError(f"--states: {error}") from error
+
+
+def check_cold_backers(number: int) -> int:
+    # Checked here: the database would refuse a negative number with an
+    # IntegrityError, and one past its integers with an OverflowError.
+    if not 0 <= number <= MAX_COLD_BACKERS:
+        raise CommandError(
+            f"--cold-backers must be from 0 to {MAX_COLD_BACKERS}, not {number}."
+        )
+    return number
+
+
+def describe(error: ValidationError) -> list[str]:
+    """One line per message, each after the name of its field if it has one."""
+    if not hasattr(error, "error_dict"):
+        return list(error.messages)
+    return [
+        message if field == NON_FIELD_ERRORS else f"{field}: {message}"
+        for field, messages in error.message_dict.items()
+        for message in messages
+    ]

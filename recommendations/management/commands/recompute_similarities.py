@@ -32,13 +32,20 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         kinds = Kind.values if options["kind"] == "all" else [options["kind"]]
+        queued: list[str] = []
         for kind in kinds:
             generation = services.start_generation(kind)
-            if options["queue"]:
-                tasks.compute_generation.delay(generation.pk)
-                self.stdout.write(f"{kind}: queued generation {generation.pk}")
+            if not options["queue"]:
+                self._run(kind, generation.pk)
                 continue
-            self._run(kind, generation.pk)
+
+            try:
+                tasks.queue_generation(generation.pk)
+            except tasks.BrokerUnreachable as error:
+                done = f"only {', '.join(queued)} was" if queued else "nothing was"
+                raise CommandError(f"{error}; {done} queued.") from error
+            queued.append(kind)
+            self.stdout.write(f"{kind}: queued generation {generation.pk}")
 
     def _run(self, kind: str, generation_id: int) -> None:
         with tqdm(
