@@ -46,7 +46,7 @@ class ProjectViewSet(viewsets.ReadOnlyModelViewSet):
     )
     @action(detail=True, methods=["get"], pagination_class=None)
     def recommendations(self, request: Request, pk: str | None = None) -> Response:
-        """Projects like this one, best first. Four queries."""
+        """Projects like this one, best first. Five queries."""
         params = RecommendationQuerySerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         options = params.validated_data

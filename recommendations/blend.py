@@ -1,9 +1,8 @@
 """Serve recommendations: read the current similarities and blend them.
 
-A request costs three queries (blend settings, the source's active backing
-count up to the cold threshold, its similarity rows joined to their
-targets) and no computation beyond sorting at most top_n rows per
-component.
+A request costs four queries (blend settings, the source's active backing
+count up to the cold threshold, its similarity rows, the projects kept)
+and no computation beyond sorting at most top_n rows per component.
 """
 
 from __future__ import annotations
@@ -41,6 +40,9 @@ COMPONENTS: tuple[Component, ...] = (
     Component(Kind.COLLABORATIVE.value, needs_backers=True),
     Component(Kind.CONTENT.value),
 )
+
+
+COMPONENT_NAMES = tuple(c.name for c in COMPONENTS)
 
 
 @dataclass
@@ -113,21 +115,28 @@ def recommend(
     weights = effective_weights(blend, backers, strategy)
 
     # Every component is read, even those weighing 0 here, so that each
-    # result reports all of its component scores.
+    # result reports all of its component scores. The rows come as plain
+    # tuples: only the projects kept are loaded as models.
     rows = Similarity.objects.current().filter(source=project)
     if states is not None:
         rows = rows.filter(recommendable_condition(states, prefix="target__"))
-    rows = rows.select_related("target")
-    found: dict[int, Recommendation] = {}
-    for row in rows:
-        entry = found.setdefault(row.target_id, Recommendation(row.target, 0.0))
-        entry.components[row.kind] = row.score
-    for entry in found.values():
-        for component in COMPONENTS:
-            entry.components.setdefault(component.name, 0.0)
-        entry.score = sum(
-            weights[name] * score for name, score in entry.components.items()
-        )
+    components: dict[int, dict[str, float]] = {}
+    for target_id, kind, score in rows.values_list("target_id", "kind", "score"):
+        scores = components.setdefault(target_id, dict.fromkeys(COMPONENT_NAMES, 0.0))
+        scores[kind] = score
 
-    ranked = sorted(found.values(), key=lambda r: (-r.score, r.project.pk))
-    return [r for r in ranked if r.score > 0][:limit]
+    blended = {
+        target_id: sum(weights[name] * score for name, score in scores.items())
+        for target_id, scores in components.items()
+    }
+    ranked = sorted(
+        (target_id for target_id, score in blended.items() if score > 0),
+        key=lambda target_id: (-blended[target_id], target_id),
+    )[:limit]
+    # A project deleted since the rows were read is left out.
+    projects = Project.objects.in_bulk(ranked)
+    return [
+        Recommendation(projects[pk], blended[pk], components[pk])
+        for pk in ranked
+        if pk in projects
+    ]

@@ -14,7 +14,7 @@ from recommendations.blend import DEFAULT_LIMIT, recommend
 
 
 def widget_context(project: Project, link_target: str = "") -> dict[str, Any]:
-    """Return the context of the widget template. Three queries (the blend).
+    """Return the context of the widget template. Four queries (the blend).
 
     `link_target` is the target attribute of the widget's links: a frame
     sets it so that a click leaves the frame instead of opening inside it.

@@ -232,8 +232,9 @@ def test_limit_is_capped_at_fifty_with_a_bounded_number_of_queries(
     url = f"/api/projects/{source.pk}/recommendations/"
     BlendSettings.get_solo()
 
-    # The project, the blend settings, the backing count, the similarities.
-    with django_assert_max_num_queries(4):
+    # The project, the blend settings, the backing count, the similarities,
+    # the 50 projects kept.
+    with django_assert_max_num_queries(5):
         response = client.get(url, {"limit": "1000000"})
 
     assert response.status_code == 200

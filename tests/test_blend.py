@@ -56,11 +56,18 @@ def test_a_project_with_no_backers_and_no_content_weight_is_served_by_content():
     assert effective_weights(blend, 0) == {"collaborative": 0.0, "content": 1.0}
 
 
-def test_blended_scores_follow_the_saved_weights_on_the_next_call():
+def warm_project_with_two_neighbours():
+    """P1, with 10 backers, and P2 and P3 scored apart by each component:
+    collaborative P2 0.9, P3 0.2; content P2 0.1, P3 0.8."""
     p1, p2, p3 = ProjectFactory.create_batch(3)
     publish(Kind.COLLABORATIVE, p1, {p2: 0.9, p3: 0.2})
     publish(Kind.CONTENT, p1, {p2: 0.1, p3: 0.8})
     BackingFactory.create_batch(10, project=p1)
+    return p1, p2, p3
+
+
+def test_blended_scores_follow_the_saved_weights_on_the_next_call():
+    p1, p2, p3 = warm_project_with_two_neighbours()
     set_weights(0.7, 0.3)
 
     before = [(r.project, round(r.score, 6)) for r in recommend(p1)]
@@ -72,10 +79,7 @@ def test_blended_scores_follow_the_saved_weights_on_the_next_call():
 
 
 def test_weights_near_the_float_limit_blend_as_their_ratio():
-    p1, p2, p3 = ProjectFactory.create_batch(3)
-    publish(Kind.COLLABORATIVE, p1, {p2: 0.9, p3: 0.2})
-    publish(Kind.CONTENT, p1, {p2: 0.1, p3: 0.8})
-    BackingFactory.create_batch(10, project=p1)
+    p1, p2, p3 = warm_project_with_two_neighbours()
     set_weights(1e308, 1e308)
 
     found = [(r.project, round(r.score, 6)) for r in recommend(p1)]

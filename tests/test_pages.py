@@ -162,8 +162,9 @@ def test_project_page_shows_blended_recommendations_best_first(
     similar(source, second, Kind.CONTENT, 0.3)
     similar(source, first, Kind.CONTENT, 0.6)
 
-    # The project, then the blend: settings, backing count, similarities.
-    with django_assert_max_num_queries(4):
+    # The project, then the blend: settings, backing count, similarities,
+    # the projects kept.
+    with django_assert_max_num_queries(5):
         response = client.get(f"/projects/{source.pk}/")
 
     section = widget(response.content.decode())
