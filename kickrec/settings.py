@@ -161,6 +161,9 @@ KICKREC = {
     # Entries of a block product held at once, 4 to 8 bytes each: bounds
     # the computation's peak memory, at some cost in time when small.
     "BLOCK_BUDGET": env.int("KICKREC_BLOCK_BUDGET", default=8_000_000),
+    # Threads of the collaborative score product; the content kernel's
+    # products use the BLAS library's own threads (OPENBLAS_NUM_THREADS).
+    "THREADS": env.int("KICKREC_THREADS", default=os.cpu_count() or 1),
 }
 
 LOGGING = {

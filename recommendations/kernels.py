@@ -73,11 +73,14 @@ def collaborative_neighbours(
     amounts: sp.csr_matrix,
     top_n: int,
     block_budget: int = DEFAULT_BLOCK_BUDGET,
+    threads: int = 1,
 ) -> Iterator[Neighbours]:
     """Yield, block by block, each project's top N by cosine over backers.
 
     score(p, q) = sum_b a(b,p) a(b,q) / (|p| |q|); support is the number of
-    backers p and q share. A project is never its own neighbour.
+    backers p and q share. A project is never its own neighbour. `threads`
+    share the score product; each project's list is found by one thread,
+    so the result does not depend on their number.
     """
     if top_n < 1:
         raise ValueError("top_n must be at least 1")
@@ -105,7 +108,12 @@ def collaborative_neighbours(
     for start, stop in _blocks_by_cost(row_cost, block_budget):
         # One more than asked: the project itself is usually among them.
         scores = sp_matmul_topn(
-            unit[start:stop], unit_t, top_n + 1, threshold=SCORE_FLOOR, sort=True
+            unit[start:stop],
+            unit_t,
+            top_n + 1,
+            threshold=SCORE_FLOOR,
+            sort=True,
+            n_threads=threads if threads > 1 else None,
         )
         block = _top_n_of_sparse(scores, start, top_n)
         if not len(block):

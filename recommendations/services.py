@@ -160,7 +160,10 @@ def _collaborative_blocks(generation: Generation) -> _Blocks:
     return _Blocks(
         project_ids,
         kernels.collaborative_neighbours(
-            matrix, generation.params["top_n"], settings.KICKREC["BLOCK_BUDGET"]
+            matrix,
+            generation.params["top_n"],
+            settings.KICKREC["BLOCK_BUDGET"],
+            settings.KICKREC["THREADS"],
         ),
     )
 

@@ -203,3 +203,13 @@ def test_ties_at_the_cut_keep_the_same_neighbours_in_any_blocking():
 
     assert whole == again == blocked
     assert sum(len(found) == 5 for found in whole.values()) > 300
+
+
+def test_threads_share_the_work_without_changing_a_list():
+    rng = np.random.default_rng(4)
+    amounts = sp.csr_matrix((rng.random((300, 40)) < 0.15) * rng.lognormal(3, 1))
+
+    alone = neighbours_of(kernels.collaborative_neighbours(amounts, 5), 300)
+    shared = neighbours_of(kernels.collaborative_neighbours(amounts, 5, threads=2), 300)
+
+    assert shared == alone
