@@ -78,8 +78,19 @@ class Step:
     sample: dict[int, tuple[list[int], list[float]]] = field(default_factory=dict)
 
 
-def generate(size: Size, seed: int, folder: Path) -> dict[str, int]:
-    """Draw a catalogue with demo.py's skew, save it to folder, return counts."""
+@dataclass(frozen=True)
+class Catalogue:
+    """Drawn rows; a backing refers to projects and backers by index."""
+
+    texts: list[demo.ProjectText]
+    backers: int
+    backer: np.ndarray
+    project: np.ndarray
+    amount: np.ndarray
+
+
+def draw(size: Size, seed: int) -> Catalogue:
+    """Draw a catalogue with demo.py's skew; the same seed, the same rows."""
     rng = np.random.default_rng(seed)
     categories = demo.draw_categories(rng, size.projects)
     popularity = demo.draw_popularity(rng, size.projects)
@@ -89,17 +100,26 @@ def generate(size: Size, seed: int, folder: Path) -> dict[str, int]:
     )
 
     medians = np.array([c.pledge_median for c in demo.CATEGORIES])
-    amounts = demo.draw_amounts(rng, medians[categories[project]])
+    amount = demo.draw_amounts(rng, medians[categories[project]])
+    texts = demo.draw_texts(rng, categories)
+    return Catalogue(texts, size.backers, backer, project, amount)
+
+
+def generate(size: Size, seed: int, folder: Path) -> dict[str, int]:
+    """Draw a catalogue, save it to folder for the steps, return counts."""
+    catalogue = draw(size, seed)
+    project, backer, amounts = catalogue.project, catalogue.backer, catalogue.amount
     # Joined as recommendations.services.project_text does; services
     # imports Django, so the one line is repeated here.
     texts = [
         " ".join(part for part in (t.name, t.blurb, t.category, t.subcategory) if part)
-        for t in demo.draw_texts(rng, categories)
+        for t in catalogue.texts
     ]
 
     np.savez(folder / "backings.npz", project=project, backer=backer, amount=amounts)
     (folder / "texts.txt").write_text("\n".join(texts), encoding="utf-8")
     backed = np.unique(project)
+    rng = np.random.default_rng([seed, 2])
     sample = rng.choice(backed, size=min(AGREEMENT_SAMPLE, len(backed)), replace=False)
     np.save(folder / "sample.npy", np.sort(sample))
 
@@ -143,17 +163,20 @@ def _shape(folder: Path) -> tuple[int, int]:
     return counts["projects"], counts["backers"]
 
 
-def kickrec_collaborative(folder: Path) -> Step:
+def kickrec_collaborative(folder: Path, threads: int = 0) -> Step:
     """Build the amount matrix and consume every neighbour block."""
     data, sample = _load(folder)
-    step = Step("kickrec collaborative", "collaborative")
+    label = "all cores" if threads == 0 else f"{threads} thread"
+    step = Step(f"kickrec collaborative ({label})", "collaborative")
+    threads = threads or os.cpu_count() or 1
 
     with measured(step, "amount matrix"):
         matrix = kernels.amount_matrix(
             data["project"], data["backer"], data["amount"], _shape(folder)
         )
     with measured(step, "neighbours"):
-        for block in kernels.collaborative_neighbours(matrix, top_n=TOP_N):
+        blocks = kernels.collaborative_neighbours(matrix, top_n=TOP_N, threads=threads)
+        for block in blocks:
             step.pairs += len(block)
             _keep_sample(step, sample, block.source, block.target, block.score)
     return step
@@ -299,6 +322,7 @@ def run_size(name: str, seed: int, repeat: int, single_thread: bool) -> dict[str
             _fastest(repeat, implicit_cosine, folder),
         ]
         if single_thread:
+            steps.append(_fastest(repeat, kickrec_collaborative, folder, 1))
             steps.append(_fastest(repeat, implicit_cosine, folder, 1))
         steps.append(_fastest(repeat, kickrec_content, folder))
 
@@ -386,7 +410,7 @@ def print_size(result: dict[str, Any]) -> None:
     )
     runs = "one run" if result["repeat"] == 1 else f"fastest of {result['repeat']}"
     print(f"top {TOP_N} neighbours, {LSI_COMPONENTS} LSI components, {runs} a step")
-    line = "{:<4} {:<30} {:>9} {:>9} {:>8} {:>8} {:>10}"
+    line = "{:<4} {:<34} {:>9} {:>9} {:>8} {:>8} {:>10}"
     print(line.format("size", "step", "seconds", "peak MB", "time x", "mem x", "pairs"))
 
     # The first implicit step (all cores) is the baseline of the run.

@@ -19,7 +19,6 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -46,7 +45,6 @@ from django.db import connection, models, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from projects import demo
 from projects.models import Backer, Backing, BackingState, Project, ProjectState
 from recommendations import blend, services
 from recommendations.models import BlendSettings, Kind
@@ -81,51 +79,23 @@ STATS_TABLE = """
 """
 STATS_INDEX = "create unique index bench_stats_project on bench_stats (project)"
 BASELINE_SQL = """
-    with active as (
-        select backer_id, project_id, amount from projects_backing
-        where state not in ('refunded', 'cancelled', 'dropped') and amount > 0
-    )
     select sum(b1.amount * b2.amount) / s1.magnitude / s2.magnitude as score,
            p2.id
-    from active b1 join active b2 on b1.backer_id = b2.backer_id
+    from projects_backing b1 join projects_backing b2
+        on b1.backer_id = b2.backer_id
     join bench_stats s1 on s1.project = b1.project_id
     join bench_stats s2 on s2.project = b2.project_id
     join projects_project p2 on p2.id = b2.project_id
     where b1.project_id = %s and b2.project_id <> b1.project_id
+        and b1.state not in ('refunded', 'cancelled', 'dropped') and b1.amount > 0
+        and b2.state not in ('refunded', 'cancelled', 'dropped') and b2.amount > 0
     group by p2.id, s1.magnitude, s2.magnitude
     order by score desc
     limit 50
 """
 
 
-@dataclass(frozen=True)
-class Catalogue:
-    """Drawn rows; a backing refers to projects and backers by index."""
-
-    texts: list[demo.ProjectText]
-    backers: int
-    backer: np.ndarray
-    project: np.ndarray
-    amount: np.ndarray
-
-
-def draw(size: kernel_bench.Size, seed: int) -> Catalogue:
-    """Draw bench/run.py's catalogue (same calls, same order) with texts."""
-    rng = np.random.default_rng(seed)
-    categories = demo.draw_categories(rng, size.projects)
-    popularity = demo.draw_popularity(rng, size.projects)
-    per_backer = size.backings / size.backers
-    backer, project = demo.draw_backings(
-        rng, categories, popularity, size.backers, per_backer
-    )
-
-    medians = np.array([c.pledge_median for c in demo.CATEGORIES])
-    amount = demo.draw_amounts(rng, medians[categories[project]])
-    texts = demo.draw_texts(rng, categories)
-    return Catalogue(texts, size.backers, backer, project, amount)
-
-
-def load(catalogue: Catalogue) -> dict[str, float]:
+def load(catalogue: kernel_bench.Catalogue) -> dict[str, float]:
     """Insert the catalogue; return the seconds each table took."""
     # Ids are indices + 1, so backings need not look up the ids given.
     # Every project is open for backing for a month: all may be recommended
@@ -187,7 +157,7 @@ def recompute() -> dict[str, dict[str, float]]:
     return figures
 
 
-def sample(catalogue: Catalogue, requests: int, seed: int) -> list[int]:
+def sample(catalogue: kernel_bench.Catalogue, requests: int, seed: int) -> list[int]:
     """Return source project ids: half uniform, half weighted by backings."""
     rng = np.random.default_rng([seed, 1])
     counts = np.bincount(catalogue.project, minlength=len(catalogue.texts))
@@ -290,7 +260,9 @@ def _summary(ms: list[float]) -> dict[str, float]:
     return dict(zip(STATS, values.tolist(), strict=True))
 
 
-def print_data(name: str, catalogue: Catalogue, seconds: dict[str, float]) -> None:
+def print_data(
+    name: str, catalogue: kernel_bench.Catalogue, seconds: dict[str, float]
+) -> None:
     size, backed = SIZES[name], len(np.unique(catalogue.project))
     print(
         f"size {name}: {size.projects:,} projects, {size.backers:,} backers, "
@@ -338,7 +310,7 @@ def bench(name: str, seed: int, requests: int) -> dict[str, Any]:
     server = f"{connection.display_name} {version}"
     database = Path(str(connection.settings_dict["NAME"])).name
     print(f"database: {server}, throwaway {database}")
-    catalogue = draw(SIZES[name], seed)
+    catalogue = kernel_bench.draw(SIZES[name], seed)
     loaded = load(catalogue)
     print_data(name, catalogue, loaded)
 
