@@ -60,9 +60,9 @@ LIMIT = 8  # recommendations on a project page
 SCORE_TOLERANCE = 1e-9
 STATS = ("median ms", "p95 ms", "max ms")
 M_WARNING = (
-    "size M is slow: its 5M backings go in through the ORM (ten minutes or "
-    "so on two cores) and the baseline reads every backing twice a request "
-    "(seconds each), so 200 requests take about an hour; try --requests 20."
+    "size M is slow: its 5M backings go in through the ORM, and its 5M "
+    "similarity rows are written by the recompute (a quarter of an hour or "
+    "so on two cores)."
 )
 
 # The query the replaced system ran on every page view (the one
