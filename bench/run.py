@@ -53,6 +53,7 @@ class Size:
 
 
 SIZES = {
+    "XS": Size(projects=2_000, backers=20_000, backings=100_000),
     "S": Size(projects=10_000, backers=100_000, backings=500_000),
     "M": Size(projects=50_000, backers=1_000_000, backings=5_000_000),
 }
@@ -452,7 +453,7 @@ def print_size(result: dict[str, Any]) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--sizes", default="S,M", help="comma-separated, of S and M (default S,M)"
+        "--sizes", default="S,M", help="comma-separated, of XS, S and M (default S,M)"
     )
     parser.add_argument("--seed", type=int, default=20240601, help="data seed")
     parser.add_argument(
@@ -473,7 +474,9 @@ def main(argv: list[str] | None = None) -> None:
     names = [name.strip().upper() for name in args.sizes.split(",") if name.strip()]
     unknown = [name for name in names if name not in SIZES]
     if unknown:
-        parser.error(f"unknown size {', '.join(unknown)}; choose from S, M")
+        parser.error(
+            f"unknown size {', '.join(unknown)}; choose from {', '.join(SIZES)}"
+        )
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
 

@@ -49,10 +49,7 @@ from projects.models import Backer, Backing, BackingState, Project, ProjectState
 from recommendations import blend, services
 from recommendations.models import BlendSettings, Kind
 
-SIZES = {
-    "XS": kernel_bench.Size(projects=2_000, backers=20_000, backings=100_000),
-    **kernel_bench.SIZES,
-}
+SIZES = kernel_bench.SIZES
 SEED = 20240601  # bench/run.py's default, so both draw the same catalogue
 BATCH = 10_000
 MONTH = timedelta(days=30)

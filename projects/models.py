@@ -3,7 +3,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -97,18 +97,27 @@ class Project(models.Model):
     url = models.URLField(max_length=500, blank=True)
     country = models.CharField(max_length=2, blank=True)
     currency = models.CharField(max_length=3, blank=True)
-    goal = models.DecimalField(max_digits=14, decimal_places=2, null=True)
-    pledged = models.DecimalField(max_digits=14, decimal_places=2, null=True)
+    goal = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    pledged = models.DecimalField(
+        max_digits=14, decimal_places=2, null=True, blank=True
+    )
     usd_rate = models.DecimalField(
         max_digits=18,
         decimal_places=10,
         null=True,
+        blank=True,
         help_text="US dollars per unit of the project's currency, from the dump.",
     )
-    goal_usd = models.DecimalField(max_digits=14, decimal_places=2, null=True)
-    pledged_usd = models.DecimalField(max_digits=14, decimal_places=2, null=True)
+    goal_usd = models.DecimalField(
+        max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    pledged_usd = models.DecimalField(
+        max_digits=14, decimal_places=2, null=True, blank=True
+    )
     backers_count = models.PositiveIntegerField(
-        null=True, help_text="Backers the source reports, not backings we hold."
+        null=True,
+        blank=True,
+        help_text="Backers the source reports, not backings we hold.",
     )
     state = models.CharField(
         max_length=16,
@@ -124,7 +133,9 @@ class Project(models.Model):
     objects = ProjectQuerySet.as_manager()
 
     class Meta:
-        ordering = ["-launched_at", "-id"]
+        # Newest first; a project with no launch date (an old dump's) last,
+        # on every database: PostgreSQL would put it first.
+        ordering = [F("launched_at").desc(nulls_last=True), "-id"]
         indexes = [models.Index(fields=["state", "deadline"])]
 
     def __str__(self) -> str:

@@ -181,8 +181,10 @@ class SimilarityAdmin(ReadOnlyAdmin):
         the rows found through the source and target indexes.
         """
         for word in smart_split(search_term):
-            if word[0] in "\"'" and word[-1] == word[0]:
+            if len(word) > 1 and word[0] in "\"'" and word[-1] == word[0]:
                 word = unescape_string_literal(word)
+            if not word.strip():
+                continue
             named = Project.objects.filter(name__icontains=word).values("pk")
             queryset = queryset.filter(Q(source__in=named) | Q(target__in=named))
         return queryset, False

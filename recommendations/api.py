@@ -20,7 +20,7 @@ from recommendations.serializers import (
 
 
 class ProjectViewSet(viewsets.ReadOnlyModelViewSet):
-    """Projects, searchable and filterable, each with its recommendations."""
+    """Projects, searchable and filterable, and each one's recommendations."""
 
     serializer_class = ProjectSerializer
 

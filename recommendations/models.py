@@ -4,6 +4,7 @@ import math
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 from solo.models import SingletonModel
@@ -131,6 +132,11 @@ class Similarity(models.Model):
         return f"{self.source_id} -> {self.target_id} {self.kind} {self.score:.4f}"
 
 
+# The most a PositiveIntegerField holds on every database Django supports:
+# SQLite would store more, PostgreSQL refuses it.
+MAX_COLD_BACKERS = 2_147_483_647
+
+
 def default_weights() -> dict[str, float]:
     return {Kind.COLLABORATIVE.value: 0.7, Kind.CONTENT.value: 0.3}
 
@@ -179,6 +185,7 @@ class BlendSettings(SingletonModel):
     )
     cold_backers = models.PositiveIntegerField(
         default=10,
+        validators=[MaxValueValidator(MAX_COLD_BACKERS)],
         help_text=(
             "Projects with fewer active backings than this are cold: their "
             "collaborative weight ramps from 0 (no backers) to full."

@@ -24,6 +24,11 @@ from recommendations.states import BLANK_STATES, StatesError, parse_states
 SCORE_PLACES = 6
 
 
+# A dump may call a project live long after its deadline; this says
+# whether it can be backed now, as the state filters read "live".
+OPEN_HELP = "Live with a deadline still ahead: the project can be backed now."
+
+
 class _ProjectPageURL:
     """Adds `url`: the absolute address of the project's page on this site."""
 
@@ -40,6 +45,9 @@ class ProjectSerializer(_ProjectPageURL, serializers.ModelSerializer):
         source="url", read_only=True, help_text="The project on its own site."
     )
     percent_funded = serializers.IntegerField(read_only=True, allow_null=True)
+    open_for_backing = serializers.BooleanField(
+        source="is_open_for_backing", read_only=True, help_text=OPEN_HELP
+    )
 
     class Meta:
         model = Project
@@ -52,6 +60,7 @@ class ProjectSerializer(_ProjectPageURL, serializers.ModelSerializer):
             "subcategory",
             "creator_name",
             "state",
+            "open_for_backing",
             "goal",
             "pledged",
             "currency",
@@ -72,6 +81,9 @@ class ProjectSummarySerializer(_ProjectPageURL, serializers.ModelSerializer):
 
     url = serializers.SerializerMethodField()
     percent_funded = serializers.IntegerField(read_only=True, allow_null=True)
+    open_for_backing = serializers.BooleanField(
+        source="is_open_for_backing", read_only=True, help_text=OPEN_HELP
+    )
     days_left = serializers.IntegerField(read_only=True, allow_null=True)
 
     class Meta:
@@ -82,6 +94,7 @@ class ProjectSummarySerializer(_ProjectPageURL, serializers.ModelSerializer):
             "category",
             "subcategory",
             "state",
+            "open_for_backing",
             "percent_funded",
             "days_left",
             "deadline",

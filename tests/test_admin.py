@@ -437,3 +437,47 @@ def test_recompute_needs_the_permission_to_add_generations(client):
 
     assert response.status_code == 403
     assert not Generation.objects.exists()
+
+
+def test_blend_settings_refuse_more_cold_backers_than_a_database_holds(
+    admin_client,
+):
+    BlendSettings.objects.create(cold_backers=10)
+
+    response = admin_client.post(BLEND_URL, blend_form(cold_backers="2147483648"))
+
+    assert response.status_code == 200
+    assert list(response.context["adminform"].form.errors) == ["cold_backers"]
+    assert BlendSettings.objects.get().cold_backers == 10
+
+
+def test_a_lone_quote_searched_among_similarities_matches_no_name(
+    admin_client, weighted
+):
+    response = admin_client.get("/admin/recommendations/similarity/", {"q": "'"})
+
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == 0
+
+
+def test_staff_save_a_project_whose_dump_gave_no_money_figures(admin_client):
+    project = ProjectFactory(
+        goal=None, pledged=None, usd_rate=None, goal_usd=None, pledged_usd=None
+    )
+    url = f"/admin/projects/project/{project.pk}/change/"
+    form = admin_client.get(url).context["adminform"].form
+    data = {
+        name: value
+        for name, value in form.initial.items()
+        if name in form.fields and value is not None
+    }
+    data.update(name="Renamed", launched_at_0="", launched_at_1="")
+    data.update(deadline_0="2030-01-01", deadline_1="12:00:00")
+
+    response = admin_client.post(url, data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    project.refresh_from_db()
+    assert project.name == "Renamed"
+    assert (project.goal, project.pledged, project.usd_rate) == (None, None, None)
+    assert (project.goal_usd, project.pledged_usd) == (None, None)

@@ -347,6 +347,7 @@ def test_project_detail_has_every_documented_field(client):
         "subcategory",
         "creator_name",
         "state",
+        "open_for_backing",
         "goal",
         "pledged",
         "currency",
@@ -427,3 +428,39 @@ def test_api_docs_load_their_scripts_from_this_site(client):
     assert response.status_code == 200
     assert b"cdn." not in response.content
     assert b"/static/drf_spectacular_sidecar/" in response.content
+
+
+@pytest.mark.parametrize(
+    ("state", "deadline_in_days", "is_open"),
+    [
+        (ProjectState.LIVE, 3, True),
+        (ProjectState.LIVE, -3, False),
+        (ProjectState.LIVE, None, False),
+        (ProjectState.SUCCESSFUL, -3, False),
+    ],
+)
+def test_a_project_says_whether_it_can_be_backed_now(
+    client, state, deadline_in_days, is_open
+):
+    deadline = None
+    if deadline_in_days is not None:
+        deadline = timezone.now() + timedelta(days=deadline_in_days)
+    project = ProjectFactory(state=state, deadline=deadline)
+    source = ProjectFactory()
+    Similarity.objects.create(
+        generation=Generation.objects.create(
+            kind=CONTENT, status="published", is_current=True
+        ),
+        kind=CONTENT,
+        source=source,
+        target=project,
+        score=0.5,
+    )
+
+    detail = client.get(f"/api/projects/{project.pk}/").json()
+    cards = client.get(
+        f"/api/projects/{source.pk}/recommendations/", {"states": "any"}
+    ).json()["results"]
+
+    assert (detail["state"], detail["open_for_backing"]) == (state, is_open)
+    assert [card["project"]["open_for_backing"] for card in cards] == [is_open]

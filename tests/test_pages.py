@@ -357,3 +357,13 @@ def test_project_page_offers_the_embed_code(client):
 
     frame_url = f"http://testserver/projects/{project.pk}/recommendations/frame/"
     assert f'&lt;iframe src="{frame_url}"' in html
+
+
+def test_projects_without_a_launch_date_are_listed_after_the_dated_ones(client):
+    undated = ProjectFactory(name="Undated", launched_at=None)
+    older = ProjectFactory(name="Older", launched_at=timezone.now() - timedelta(9))
+    newer = ProjectFactory(name="Newer", launched_at=timezone.now() - timedelta(1))
+
+    response = client.get("/projects/")
+
+    assert list(response.context["projects"]) == [newer, older, undated]

@@ -5,12 +5,8 @@ from typing import Any
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from recommendations.models import BlendSettings
+from recommendations.models import MAX_COLD_BACKERS, BlendSettings
 from recommendations.states import StatesError, parse_states
-
-# The most a PositiveIntegerField holds on every database Django supports:
-# SQLite would store more, PostgreSQL refuses it.
-MAX_COLD_BACKERS = 2_147_483_647
 
 
 class Command(BaseCommand):
