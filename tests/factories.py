@@ -42,3 +42,8 @@ class BackingFactory(factory.django.DjangoModelFactory):
     project = factory.SubFactory(ProjectFactory)
     amount = Decimal("25")
     state = BackingState.COLLECTED
+
+
+def deadline_in(days: int | None):
+    """A deadline `days` from now (in the past when negative), or None."""
+    return None if days is None else timezone.now() + timedelta(days=days)

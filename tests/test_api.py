@@ -11,7 +11,7 @@ from recommendations.models import (
     Kind,
     Similarity,
 )
-from tests.factories import BackingFactory, ProjectFactory
+from tests.factories import BackingFactory, ProjectFactory, deadline_in
 
 pytestmark = pytest.mark.django_db
 
@@ -442,10 +442,7 @@ def test_api_docs_load_their_scripts_from_this_site(client):
 def test_a_project_says_whether_it_can_be_backed_now(
     client, state, deadline_in_days, is_open
 ):
-    deadline = None
-    if deadline_in_days is not None:
-        deadline = timezone.now() + timedelta(days=deadline_in_days)
-    project = ProjectFactory(state=state, deadline=deadline)
+    project = ProjectFactory(state=state, deadline=deadline_in(deadline_in_days))
     source = ProjectFactory()
     Similarity.objects.create(
         generation=Generation.objects.create(

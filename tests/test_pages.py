@@ -13,7 +13,7 @@ from recommendations.models import (
     Kind,
     Similarity,
 )
-from tests.factories import ProjectFactory
+from tests.factories import ProjectFactory, deadline_in
 
 pytestmark = pytest.mark.django_db
 
@@ -302,10 +302,7 @@ def test_a_live_project_past_its_deadline_is_shown_as_ended(client):
 def test_the_state_badge_says_live_only_while_a_project_can_be_backed(
     client, state, deadline_days, badge
 ):
-    deadline = None
-    if deadline_days is not None:
-        deadline = timezone.now() + timedelta(days=deadline_days)
-    project = ProjectFactory(state=state, deadline=deadline)
+    project = ProjectFactory(state=state, deadline=deadline_in(deadline_days))
 
     html = client.get(f"/projects/{project.pk}/").content.decode()
 
