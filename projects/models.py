@@ -44,12 +44,6 @@ class ProjectQuerySet(models.QuerySet["Project"]):
         """Live projects whose deadline is known and has not passed."""
         return self.filter(_open_for_backing())
 
-    def recommendable(self, states: list[str] | None) -> ProjectQuerySet:
-        """Projects that may be shown as a recommendation; None: any state."""
-        if states is None:
-            return self
-        return self.filter(recommendable_condition(states))
-
     def browse(
         self, text: str = "", category: str = "", state: str = ""
     ) -> ProjectQuerySet:
